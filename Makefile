@@ -1,0 +1,31 @@
+# The two commands for a fresh machine (README.md): `make run` and `make test`. Each sets up .venv first.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# The real photos, when they sit beside the checkout; otherwise plantvit generates a small stand-in.
+ifneq ($(wildcard ../shared/data/plantvillage),)
+export PLANTVIT_DATA ?= $(abspath ../shared/data)
+endif
+
+.PHONY: setup run test readme clean-venv
+
+$(BIN)/.installed: setup.py settings.ini
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+setup: $(BIN)/.installed
+
+# The main job (until the server exists): organize the leaf photos into runs/organized.
+run: setup
+	@root=$$($(BIN)/python -c "from plantvit.sample_data import data_root; print(data_root())") && \
+	$(BIN)/plantvit organize "$$root/plantvillage" "Bean=$$root/ibean" --out runs/organized && \
+	echo "report: runs/organized/report.md"
+
+# The tests: every notebook, top to bottom (slow cells only with `--flags slow`).
+test: setup
+	$(BIN)/nbdev_test --n_workers 2 --do_print
+
+readme: setup
+	$(BIN)/python tools/readme.py

@@ -88,9 +88,8 @@ def build_cache(paths, folder, size: int, interpolation: str = 'bicubic', worker
         raise ImageError(f'{len(bad)} photo(s) could not be read (run `plantvit organize --verify` to find and skip them): ' + '; '.join(bad[:5]))
     meta = {'size': size, 'interpolation': interpolation, 'file': file, 'paths': paths, 'stamps': [stamps[p] for p in paths]}
     tmp = folder / (ImageCache.META + '.tmp'); tmp.write_text(json.dumps(meta)); tmp.replace(folder / ImageCache.META)
-    if old is not None and (folder / old.folder / 'x').parent == folder:
-        for f in folder.glob('images-*.u8'):
-            if f.name != file: f.unlink()
+    for f in folder.glob('images-*.u8'):   # the previous arrays (any size): readers that still map one keep it until they close
+        if f.name != file: f.unlink()
     return ImageCache(folder)
 
 # %% ../nbs/01b_dataloaders.ipynb #4f800ec4

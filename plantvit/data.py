@@ -256,7 +256,8 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
     split_names = list(SPLITS if pa.compute.any(pa.compute.equal(split, 2)).as_py() else SPLITS[:2])
     pair_species = np.array(tax.pair_species, dtype=np.int32)
     dis_names = sorted({d for _, d in tax.pairs})
-    pair_disease = np.array([dis_names.index(d) for _, d in tax.pairs], dtype=np.int32)
+    dis_code = {d: i for i, d in enumerate(dis_names)}
+    pair_disease = np.array([dis_code[d] for _, d in tax.pairs], dtype=np.int32)
     cat = lambda codes, names: pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names, pa.string()))
     table = pa.table({
         'path': files['path'], 'source': cat(src_code, names),

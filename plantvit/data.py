@@ -196,19 +196,18 @@ def _check_out(out: Path, sources: list[Source]):
         if out == s.path or s.path in out.parents:
             raise OrganizeError(f"--out {str(out)!r} is inside the source {str(s.path)!r}: originals are read-only, write elsewhere")
 
-def _dedupe(paths: list[str], labels: list[int], tax_labels: list[str], workers: int) -> tuple[list[bool], list[Skipped], list[str]]:
-    "Read every file once: keep-mask, skipped (not images, unreadable, duplicates) and content hashes."
+def _dedupe(paths: list[str], labels: list[int], tax_labels: list[str], workers: int) -> tuple[list[bool], list[Skipped]]:
+    "Read every file once: keep-mask and skipped (not images, unreadable, duplicates)."
     with ThreadPoolExecutor(max(1, workers)) as ex: results = list(ex.map(content_hash, paths, chunksize=256))
-    keep, skipped, first, hashes = [True] * len(paths), [], {}, []
+    keep, skipped, first = [True] * len(paths), [], {}
     for i, (h, why) in enumerate(results):
-        hashes.append(h or '')
         if why: keep[i] = False; skipped.append(Skipped(paths[i], why)); continue
         j = first.setdefault(h, i)
         if j != i:
             keep[i] = False
             clash = f' (labelled {tax_labels[labels[j]]} there, {tax_labels[labels[i]]} here)' if labels[i] != labels[j] else ''
             skipped.append(Skipped(paths[i], f'duplicate of {paths[j]}{clash}'))
-    return keep, skipped, hashes
+    return keep, skipped
 
 # %% ../nbs/01_data.ipynb #703a441a
 def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, hash: bool = True,
@@ -240,7 +239,7 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
     if hash or verify:
         paths = files['path'].to_pylist()
         flat = [tax.flat_label(p) for p in range(tax.n_pairs)]
-        keep, bad, _ = _dedupe(paths, pair, flat, 2 * (workers or os.cpu_count() or 1)) if hash else ([True] * len(paths), [], None)
+        keep, bad = _dedupe(paths, pair, flat, 2 * (workers or os.cpu_count() or 1)) if hash else ([True] * len(paths), [])
         if verify:
             idx = [i for i in range(len(paths)) if keep[i]]
             for i, why in zip(idx, verify_images([paths[i] for i in idx], workers=workers)):

@@ -17,11 +17,9 @@ $(BIN)/.installed: setup.py settings.ini
 
 setup: $(BIN)/.installed
 
-# The main job (until the server exists): organize the leaf photos into runs/organized.
+# The main job: the server and the web app on the bundled model (http://127.0.0.1:8000; PLANTVIT_PORT etc. to change).
 run: setup
-	@root=$$($(BIN)/python -c "from plantvit.sample_data import data_root; print(data_root())") && \
-	$(BIN)/plantvit organize "$$root/plantvillage" "Bean=$$root/ibean" --out runs/organized && \
-	echo "report: runs/organized/report.md"
+	$(BIN)/plantvit serve
 
 # The tests: every notebook, top to bottom (slow cells only with `--flags slow`).
 test: setup

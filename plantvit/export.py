@@ -362,6 +362,24 @@ def _card_metrics(ev: dict) -> list[str]:
                       f"and the joint class of {_pct(a['overall']['joint_top1'])} of these photos (by source, species / joint: {per})."]
     return lines
 
+def _card_ood(ood: dict) -> list[str]:
+    "The card's lines on non-plant rejection and unknown species, from metrics.json's `ood` (written by `plantvit ood`)."
+    fit, cal, t = ood.get('fit', {}), ood.get('calibrate', {}), ood.get('thresholds', {})
+    return [f"Photos that are not of a plant leaf are rejected by a gate trained with outlier exposure (a logistic regression "
+            f"on the embedding's Mahalanobis distance to the training classes, its whitened coordinates and the energy), "
+            f"fitted on {fit.get('train_leaves', 0):,} training leaves and {fit.get('non_plant', 0):,} non-plant photos "
+            f"({fit.get('of_which_package_photos', 0)} of them from scikit-image, scikit-learn and matplotlib), with "
+            f"thresholds chosen on {cal.get('leaves', 0):,} val leaves and {cal.get('non_plant', 0):,} other non-plant photos. "
+            f"Measured on photos used for neither ({ood['n_leaves']:,} val leaves, {ood['n_non_plant']:,} non-plant photos), "
+            f"non-plant being the positive class:", '',
+            '| AUROC | FPR at 95% TPR | precision | recall | leaves rejected |', '|---|---|---|---|---|',
+            f"| {ood['auroc']:.4f} | {_pct(ood['fpr_at_95_tpr'])} | {_pct(ood['precision'])} | {_pct(ood['recall'])} | "
+            f"{ood['leaves_rejected']} of {ood['n_leaves']} |", '',
+            f"For comparison, single post-hoc scores reach AUROC {ood['auroc_msp']:.3f} (max softmax) and {ood['auroc_energy']:.3f} "
+            f"(energy). A leaf farther from every known class than {_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} "
+            f"of the calibration leaves is flagged as an unknown species ({ood['leaves_flagged_unknown']} of the "
+            f"{ood['n_leaves']:,} test leaves of known species were)."]
+
 def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
     prep, ex, data, ev = meta['preprocessing'], metrics.get('export', {}), metrics.get('data'), metrics.get('evaluation')
@@ -419,6 +437,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
               f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev)
     else: L.append('No evaluation photos were given at export (`--manifest`).')
     if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
+    if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
     sources = data['by_source'] if data else {}
     lab_only = bool(sources) and all(SOURCES.get(s, {}).get('kind') == 'lab' for s in sources)
     L += ['', '## Intended use', '',
@@ -426,8 +445,11 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
           "(or healthy), with probabilities; when the disease is uncertain, answer at the species level.",
           "- Triage and learning: pointing a grower at what to look up or whom to ask.", '',
           '## Limits', '',
-          f"- **Only the species it knows** ({', '.join(taxonomy.species)}). Any other plant, or anything that is not a "
-          "plant, is still given one of these names; out-of-distribution detection is a separate step.",
+          f"- **Only the species it knows** ({', '.join(taxonomy.species)}). " + (
+              "A leaf of another species is flagged as unknown only when its features are far from every known class; "
+              "a close relative of a known species can still be named as it." if metrics.get('ood') else
+              "Any other plant, or anything that is not a plant, is still given one of these names: this bundle has no "
+              "OOD statistics (`plantvit ood` adds them)."),
           "- **Lab backgrounds.** PlantVillage photos show one leaf on a plain background; accuracy on them overstates "
           "accuracy on field photos (compare the rows above)" + (', and this model saw no field photos at all' if lab_only else '') + '.',
           "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "

@@ -376,8 +376,9 @@ def _card_ood(ood: dict) -> list[str]:
             f"| {ood['auroc']:.4f} | {_pct(ood['fpr_at_95_tpr'])} | {_pct(ood['precision'])} | {_pct(ood['recall'])} | "
             f"{ood['leaves_rejected']} of {ood['n_leaves']} |", '',
             f"For comparison, single post-hoc scores reach AUROC {ood['auroc_msp']:.3f} (max softmax) and {ood['auroc_energy']:.3f} "
-            f"(energy). A leaf farther from every known class than {_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} "
-            f"of the calibration leaves is flagged as an unknown species ({ood['leaves_flagged_unknown']} of the "
+            f"(energy). A leaf whose relative Mahalanobis distance (to the nearest class, minus to all training leaves together) "
+            f"exceeds that of {_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} of the calibration leaves is flagged as "
+            f"an unknown species ({ood['leaves_flagged_unknown']} of the "
             f"{ood['n_leaves']:,} test leaves of known species were)."]
 
 def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:

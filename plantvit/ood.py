@@ -90,6 +90,7 @@ class FeatureStats:
     class_means: np.ndarray   # (C, k) per class, in the projected space
     classes: np.ndarray       # (C,) the class ids (pair ids) the means belong to
     whitening: np.ndarray     # (k, k) W with W Wᵀ = Σ⁻¹ (shared within-class covariance)
+    total_var: np.ndarray     # (k,) variance of all training embeddings along each component (the background)
 
     @classmethod
     def fit(cls, emb: np.ndarray, labels: np.ndarray, k: int = 256, shrink: float = 1e-3) -> FeatureStats:
@@ -99,8 +100,8 @@ class FeatureStats:
         if len(classes) < 2: raise ValueError(f'need at least two classes to fit feature statistics, got {len(classes)}')
         k = min(k, emb.shape[1], len(emb) - len(classes))
         mean = emb.mean(0)
-        _, _, vt = np.linalg.svd(emb - mean, full_matrices=False)
-        comps = vt[:k].T
+        _, sv, vt = np.linalg.svd(emb - mean, full_matrices=False)
+        comps, total_var = vt[:k].T, sv[:k] ** 2 / len(emb) + 1e-12
         z = (emb - mean) @ comps
         means = np.stack([z[labels == c].mean(0) for c in classes])
         r = z - means[np.searchsorted(classes, labels)]
@@ -108,7 +109,7 @@ class FeatureStats:
         cov += shrink * np.trace(cov) / k * np.eye(k)
         w = np.linalg.cholesky(np.linalg.inv(cov))
         f32 = lambda a: a.astype(np.float32)
-        return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w))
+        return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w), f32(total_var))
 
     def project(self, emb) -> np.ndarray: return (np.asarray(emb, np.float32) - self.mean) @ self.components
 
@@ -124,6 +125,14 @@ class FeatureStats:
     def distance(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance to the nearest class: (N,)."
         return np.maximum(self.distances(emb).min(1), 0)
+
+    def background_distance(self, emb) -> np.ndarray:
+        "Squared Mahalanobis distance to all training embeddings as one Gaussian: (N,)."
+        return (self.project(emb) ** 2 / self.total_var).sum(1)
+
+    def relative_distance(self, emb) -> np.ndarray:
+        "Distance to the nearest class minus the background distance (Ren et al., 2021): high = no known class fits."
+        return self.distance(emb) - self.background_distance(emb)
 
 # %% ../nbs/06_ood.ipynb #6702a320
 def _energy(logits) -> np.ndarray:
@@ -192,16 +201,16 @@ class OODDetector:
     stats: FeatureStats
     gate: PlantGate
     plant_threshold: float       # gate logit below which a photo is not a plant
-    unknown_threshold: float     # log1p(distance) above which a plant is of an unknown species
+    unknown_threshold: float     # relative distance above which a plant is of an unknown species
     species_threshold: float     # species probability below which the species is unsure (retake the photo)
     disease_threshold: float     # P(disease | species) below which the answer rolls up to the species
     info: dict = field(default_factory=dict)   # how it was fitted: counts, sources, targets
 
     def score(self, outputs: dict) -> dict[str, np.ndarray]:
-        "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (log distance), `unknown_species`."
+        "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (relative distance), `unknown_species`."
         emb, logits = outputs['embedding'], outputs['species_logits']
         logit = self.gate.logit(self.stats, emb, logits)
-        dist = np.log1p(self.stats.distance(emb))
+        dist = self.stats.relative_distance(emb)
         is_plant = logit >= self.plant_threshold
         return {'plant_logit': logit, 'is_plant': is_plant, 'ood_score': dist,
                 'unknown_species': is_plant & (dist > self.unknown_threshold)}
@@ -217,7 +226,7 @@ def save(self, folder) -> list[Path]:
     npz, js = folder / OOD_FILES[0], folder / OOD_FILES[1]
     with open(npz, 'wb') as f:
         np.savez_compressed(f, mean=s.mean, components=s.components, class_means=s.class_means, classes=s.classes,
-                            whitening=s.whitening, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef)
+                            whitening=s.whitening, total_var=s.total_var, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef)
     meta = {'format': OOD_FORMAT, **{k: float(getattr(self, k)) for k in _THRESHOLDS},
             'gate': {'n_whitened': g.n_whitened, 'bias': g.bias}, 'info': self.info}
     js.write_text(json.dumps(meta, indent=1) + '\n')
@@ -235,11 +244,12 @@ def load(cls, folder) -> OODDetector:
     if meta.get('format') != OOD_FORMAT: raise BundleError(f"{js}: format {meta.get('format')!r}, this plantvit reads {OOD_FORMAT!r}")
     try:
         with np.load(npz) as a: arr = {k: a[k] for k in a.files}
-        stats = FeatureStats(*(arr[k] for k in ('mean', 'components', 'class_means', 'classes', 'whitening')))
+        stats = FeatureStats(*(arr[k] for k in ('mean', 'components', 'class_means', 'classes', 'whitening', 'total_var')))
         gate = PlantGate(int(meta['gate']['n_whitened']), arr['feature_mean'], arr['feature_std'], arr['coef'], float(meta['gate']['bias']))
     except (KeyError, ValueError, OSError) as e: raise BundleError(f"{npz}: unreadable OOD statistics: {e}") from None
     d, k = stats.components.shape
     if stats.mean.shape != (d,) or stats.whitening.shape != (k, k) or stats.class_means.shape != (len(stats.classes), k) \
+       or stats.total_var.shape != (k,) \
        or gate.coef.shape != (gate.n_whitened + 2,):
         raise BundleError(f"{npz}: arrays of inconsistent shapes (embedding {d}, {k} components)")
     return cls(stats, gate, *(float(meta[t]) for t in _THRESHOLDS), info=meta.get('info', {}))
@@ -289,7 +299,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(), max_train: 
     cal_np, _ = run('non-plant', np_split['calibrate'])
     leaf_logit, np_logit = gate.logit(stats, cal['embedding'], cal['species_logits']), gate.logit(stats, cal_np['embedding'], cal_np['species_logits'])
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
-    ut = float(np.quantile(np.log1p(stats.distance(cal['embedding'])), unknown_quantile))
+    ut = float(np.quantile(stats.relative_distance(cal['embedding']), unknown_quantile))
     rows = cal_leaf.iloc[cal_kept]
     sp = _species_probs(cal['species_logits'])
     sp_ok = sp.argmax(1) == rows.species_id.to_numpy()

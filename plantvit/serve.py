@@ -23,7 +23,7 @@ from .predict import Predictor, Prediction
 __all__ = ['ERRORS', 'ServeSettings', 'UploadError', 'looks_like_image', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut',
            'BatchItem', 'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'serve']
 
-# %% ../nbs/08_serve.ipynb #3515ef39
+# %% ../nbs/08_serve.ipynb #ed9c3442
 @dataclass
 class ServeSettings:
     "Server settings; `from_env` reads `PLANTVIT_<NAME>` variables, keyword arguments override them."
@@ -55,7 +55,7 @@ class ServeSettings:
     @property
     def max_bytes(self) -> int: return int(self.max_upload_mb * 1_000_000)
 
-# %% ../nbs/08_serve.ipynb #9f02f701
+# %% ../nbs/08_serve.ipynb #ebcf8f9a
 class UploadError(ValueError):
     "A bad upload: `status` is the HTTP status, `kind` a short machine-readable name, the message says what is wrong."
     def __init__(self, status: int, kind: str, message: str):
@@ -77,7 +77,7 @@ def check_upload(data: bytes, content_type: str | None, max_bytes: int, name: st
         what = f'{declared} content' if declared and declared != 'application/octet-stream' else 'not an image'
         raise UploadError(415, 'unsupported_type', f'{name} is {what}: send a JPEG, PNG, WebP, GIF, BMP or TIFF photo')
 
-# %% ../nbs/08_serve.ipynb #3ff2614c
+# %% ../nbs/08_serve.ipynb #d48259da
 class TopClass(BaseModel):
     label: str; species: str; disease: str; probability: float
 
@@ -114,7 +114,7 @@ ERRORS = {s: {'model': ErrorOut, 'description': d} for s, d in
           [(400, 'the upload is empty or claims to be an image but cannot be decoded'), (413, 'the upload is over the size limit'),
            (415, 'the upload is not an image'), (422, 'the multipart field is missing or the request is malformed')]}
 
-# %% ../nbs/08_serve.ipynb #775f33c3
+# %% ../nbs/08_serve.ipynb #485b63dc
 class BodyLimit:
     "ASGI middleware: 413 with a JSON error for a request body over `limit_for(path)` bytes, checked before and while reading."
     def __init__(self, app, limit_for):
@@ -147,7 +147,7 @@ class BodyLimit:
 def _error_response(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({'error': kind, 'detail': detail}, status_code=status)
 
-# %% ../nbs/08_serve.ipynb #b640b267
+# %% ../nbs/08_serve.ipynb #1157c212
 def web_folder(settings: ServeSettings) -> Path | None:
     "The web app's folder: `settings.web`, else `web/` beside the installed package (a checkout); None if absent."
     p = Path(settings.web) if settings.web else Path(plantvit.__file__).resolve().parent.parent / 'web'
@@ -233,7 +233,7 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     app.add_middleware(BodyLimit, limit_for=limit_for)
     return app
 
-# %% ../nbs/08_serve.ipynb #7ea25908
+# %% ../nbs/08_serve.ipynb #46165303
 def serve(settings: ServeSettings | None = None) -> int:
     "Run the app under uvicorn until interrupted; returns the exit status."
     import uvicorn

@@ -15,7 +15,12 @@ $(BIN)/.installed: setup.py settings.ini
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $@
 
-setup: $(BIN)/.installed
+# The web page's TF.js, from npm (served by plantvit serve; without it the page asks the server for every photo).
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@if command -v npm >/dev/null; then cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the web page will send every photo to the server (install Node.js for the browser model)"; fi
+
+setup: $(BIN)/.installed web/node_modules/.package-lock.json
 
 # The main job: the server and the web app on the bundled model (http://127.0.0.1:8000; PLANTVIT_PORT etc. to change).
 run: setup

@@ -13,7 +13,7 @@ are medians over rounds. The clients share the machine with the server: on 2 cor
     PLANTVIT_DATA=../shared/data .venv/bin/python bench/serve_load.py                 # 8 clients, 3 rounds
     .venv/bin/python bench/serve_load.py --clients 2 --requests 100 --rounds 1        # a quick look
 """
-import argparse, http.client, json, os, socket, statistics, subprocess, sys, threading, time, uuid
+import argparse, http.client, json, os, statistics, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,21 +30,6 @@ def multipart(name: str, data: bytes) -> tuple[bytes, str]:
     body = (f'--{b}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
             + data + f'\r\n--{b}--\r\n'.encode())
     return body, f'multipart/form-data; boundary={b}'
-
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-def start_server(port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, '-m', 'plantvit.cli', 'serve', '--port', str(port)], env=os.environ | env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for _ in range(600):
-        try:
-            c = http.client.HTTPConnection('127.0.0.1', port, timeout=1); c.request('GET', '/health')
-            if c.getresponse().status == 200: return proc
-        except OSError: pass
-        if proc.poll() is not None: sys.exit(f'server exited: {proc.stdout.read()}')
-        time.sleep(0.1)
-    proc.kill(); sys.exit('server did not start')
 
 def cpu_seconds(pid: int) -> float:
     "User + system CPU time of a process so far (Linux /proc), in seconds."
@@ -108,9 +93,10 @@ def main():
     a = ap.parse_args()
     pics = photos(a.photos)
     bodies = [multipart(n, d) for n, d in pics]
-    port = free_port()
-    server = start_server(port, ({'PLANTVIT_WORKERS': str(a.workers)} if a.workers else {}) | ({'PLANTVIT_THREADS': str(a.threads)} if a.threads else {}))
-    try:
+    from plantvit.serve import server_process
+    env = ({'PLANTVIT_WORKERS': str(a.workers)} if a.workers else {}) | ({'PLANTVIT_THREADS': str(a.threads)} if a.threads else {})
+    with server_process(env) as (url, server):
+        port = int(url.rsplit(':', 1)[1])
         load(port, bodies, a.clients, 4 * a.clients, 30)                       # warm-up
         rounds = []
         for r in range(a.rounds):
@@ -124,8 +110,6 @@ def main():
                   f"(one at a time {ip['sequential']:.1f}, two at a time {ip['threads']:.1f}); CPU per photo: server "
                   f"{sv['cpu_ms']:.1f} ms, in-process {ip['cpu_ms_sequential']:.1f} / {ip['cpu_ms_threads']:.1f} ms", flush=True)
             if sv['first_error']: print('  first error:', sv['first_error'])
-    finally:
-        server.terminate(); server.wait(10)
     med = lambda f: statistics.median(f(x) for x in rounds)
     summary = {'clients': a.clients, 'rounds': a.rounds, 'requests': sum(x['server']['requests'] for x in rounds),
                'errors': sum(x['server']['errors'] for x in rounds), 'server_rps': med(lambda x: x['server']['rps']),

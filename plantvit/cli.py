@@ -10,7 +10,7 @@ from .taxonomy import ClassNameError, UnknownClassError
 from .data import organize, OrganizeError
 
 # %% auto #0
-__all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_serve', 'main']
+__all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_serve', 'main']
 
 # %% ../nbs/11_cli.ipynb #b5c0263b
 def cmd_organize(a: argparse.Namespace) -> int:
@@ -37,8 +37,12 @@ def cmd_train(a: argparse.Namespace) -> int:
     from plantvit.train import train
     if a.threads: torch.set_num_threads(a.threads)
     t = time.perf_counter()
+    cbs = []
+    if a.teacher:
+        from plantvit.browser import Distill
+        cbs.append(Distill(a.teacher, alpha=a.distill_alpha))
     learn = train(a.data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
-                  lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers)
+                  lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs)
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -94,13 +98,23 @@ def cmd_predict(a: argparse.Namespace) -> int:
     failed = predict_files(a.files, Predictor(a.bundle, kind=a.model, threads=a.threads), as_json=a.json)
     return 1 if failed else 0
 
-# %% ../nbs/11_cli.ipynb #eebc349e
+# %% ../nbs/11_cli.ipynb #37d93840
+def cmd_browser(a: argparse.Namespace) -> int:
+    "`plantvit browser`: convert a trained student to TF.js, calibrate the routing, and add it to a bundle."
+    from plantvit.browser import build_browser_model
+    out = build_browser_model(a.bundle, a.student, a.manifest, a.non_plant, quantization=a.quantization, threads=a.threads)
+    for k, v in out['report'].items():
+        if not isinstance(v, dict): print(f'  {k:34} {v:.4f}' if isinstance(v, float) else f'  {k:34} {v}')
+    print(f"wrote {out['bundle'].path}/browser/ ({out['conversion']['bytes'] / 1e6:.2f} MB TF.js model, routing.json, parity.json)")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #e693a823
 def cmd_serve(a: argparse.Namespace) -> int:
     "`plantvit serve`: the FastAPI app under uvicorn; settings from flags, else PLANTVIT_* environment variables."
     from plantvit.serve import ServeSettings, serve
     return serve(ServeSettings.from_env(**{k: v for k, v in vars(a).items() if k in ServeSettings.__dataclass_fields__ and v is not None}))
 
-# %% ../nbs/11_cli.ipynb #d1036a03
+# %% ../nbs/11_cli.ipynb #f9a4f529
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='plantvit', description='Hierarchical plant disease diagnosis: species first, then disease.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
@@ -132,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
+    t.add_argument('--teacher', type=Path, metavar='BUNDLE', help="distil from this bundle's model (e.g. the server's) besides the labels")
+    t.add_argument('--distill-alpha', type=float, default=0.5, help='weight of the distillation term with --teacher (default 0.5)')
     t.set_defaults(func=cmd_train)
     e = sub.add_parser('export', help='a trained run → a bundle: FP32 and INT8 ONNX, taxonomy, metrics, model card',
                        description='Export RUN_DIR/best.pt to ONNX (FP32, checked against PyTorch) and INT8 (ONNX Runtime), '
@@ -178,9 +194,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument('--max-batch', type=int, help='most photos in one /predict/batch request (default 32)')
     v.add_argument('--web', help="folder of the web app served at / (default: the checkout's web/)")
     v.set_defaults(func=cmd_serve)
+    w = sub.add_parser('browser', help="add a distilled student as the bundle's TF.js browser model, with routing thresholds",
+                       description='Export the student run to ONNX, convert it to TF.js in the converter environment (tools/tfjs_env.sh), '
+                                   'calibrate when the browser may answer on half of the val split and the non-plant photos, measure it on '
+                                   'the other half, and write browser/ (model.json, weights, routing.json, parity.json) into BUNDLE.')
+    w.add_argument('bundle', type=Path, metavar='BUNDLE', help="the server's bundle, which gets the browser model")
+    w.add_argument('--student', required=True, type=Path, metavar='RUN_DIR', help='the student run (`plantvit train --teacher ...`)')
+    w.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder')
+    w.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='non-plant photos (as for `plantvit ood`)')
+    w.add_argument('--quantization', default='mixed:200000', help='TF.js weights: mixed:N (float16 for tensors under N weights, uint8 above; default mixed:200000), float16, uint8 or float32')
+    w.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+    w.set_defaults(func=cmd_browser)
     return p
 
-# %% ../nbs/11_cli.ipynb #6f1ff353
+# %% ../nbs/11_cli.ipynb #b654b5ab
 # ValueError covers the errors every module raises for bad input (OrganizeError, BackboneError, DataError, ImageError, …)
 BAD_INPUT = (ValueError, UnknownClassError, FileNotFoundError, NotADirectoryError)
 
@@ -198,5 +225,5 @@ def main(argv: list[str] | None = None) -> int:
 
 def _entry(): sys.exit(main())
 
-# %% ../nbs/11_cli.ipynb #dee93b44
+# %% ../nbs/11_cli.ipynb #a7d93bbf
 if __name__ == '__main__' and Path(sys.argv[0]).name == 'cli.py': _entry()   # not when a notebook kernel runs this cell

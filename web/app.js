@@ -1,27 +1,112 @@
-// plantvit web app: send the photo to the server's /predict and show the answer.
-// (Phase 5 adds the in-browser model that answers confident photos without a request.)
+// plantvit web app. The small browser model (TF.js, from the bundle's browser/ folder) answers a photo at once when it
+// is confident and the photo looks like a leaf; every other photo goes to the server's POST /predict, as does every
+// photo when the model cannot load. The rules and thresholds are plantvit.browser's (routing.json).
 const $ = (id) => document.getElementById(id);
 const pct = (p) => `${Math.round(100 * p)}%`;
+const params = new URLSearchParams(location.search);
+const state = { model: null, routing: null, taxonomy: null, backend: null, loadMs: null, lastAnswer: null, error: null };
 
-async function describeModel() {
-  try {
-    const h = await (await fetch('/health')).json();
-    $('model').textContent = `model: ${h.model}, ${h.species} species, ${h.classes} classes`;
-  } catch (e) { $('model').textContent = 'server not reachable'; }
+async function getJSON(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.json();
 }
 
-function show(pred, answeredBy) {
+async function loadModel() {
+  const t0 = performance.now();
+  state.taxonomy = await getJSON('/taxonomy');
+  state.routing = await getJSON('/browser/routing.json');
+  const backend = params.get('backend') || 'wasm';
+  if (backend === 'wasm') tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  await tf.setBackend(backend);
+  await tf.ready();
+  state.backend = tf.getBackend();
+  state.model = await tf.loadGraphModel('/browser/model.json');
+  const [h, w] = state.routing.input.size;
+  tf.tidy(() => state.model.execute(tf.zeros([1, h, w, 3]), Object.values(state.routing.outputs)));  // compile once
+  state.loadMs = performance.now() - t0;
+  $('model').textContent += ` · browser model: ${state.routing.quantization}, ${state.backend}, loaded in ${Math.round(state.loadMs)} ms`;
+}
+const ready = loadModel().catch((e) => { state.error = String(e); console.warn('browser model unavailable:', e); });
+
+// The photo → the model's NHWC input: shorter side to `resize`, centre crop `size`, scaled to [0, 1], normalised.
+async function prepare(file) {
+  const inp = state.routing.input;
+  const [size] = inp.size;
+  const bmp = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  const scale = inp.resize / Math.min(bmp.width, bmp.height);
+  const side = size / scale;   // the crop's side in the photo's pixels
+  const canvas = new OffscreenCanvas(size, size);
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bmp, (bmp.width - side) / 2, (bmp.height - side) / 2, side, side, 0, 0, size, size);
+  const px = ctx.getImageData(0, 0, size, size).data;
+  const x = new Float32Array(size * size * 3);
+  for (let i = 0, j = 0; i < px.length; i += 4, j += 3)
+    for (let c = 0; c < 3; c++) x[j + c] = (px[i + c] / 255 - inp.mean[c]) / inp.std[c];
+  return x;
+}
+
+// Run the model on one NHWC input; {name: Float32Array} for the bundle's output names.
+async function runModel(x) {
+  const [h, w] = state.routing.input.size;
+  const names = Object.keys(state.routing.outputs);
+  const input = tf.tensor4d(x, [1, h, w, 3]);
+  const outs = state.model.execute(input, names.map((n) => state.routing.outputs[n]));
+  const arrays = await Promise.all(outs.map((t) => t.data()));
+  tf.dispose([input, ...outs]);
+  return Object.fromEntries(names.map((n, i) => [n, Array.from(arrays[i])]));
+}
+
+// plantvit.browser.route, in JavaScript: species first, then its best disease; confidence and logsumexp.
+function route(out) {
+  const tax = state.taxonomy, logits = out.species_logits;
+  const m = Math.max(...logits), e = logits.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
+  const s = e.indexOf(Math.max(...e));
+  const sp = tax.species[s];
+  let best = null;
+  for (const d of sp.diseases) if (best === null || out.disease_logp[d.pair_id] > out.disease_logp[best.pair_id]) best = d;
+  const pairs = tax.species.flatMap((x) => x.diseases.map((d) => ({ species: x.name, disease: d.name, pair_id: d.pair_id, label: d.flat_label })));
+  const top3 = pairs.map((p) => ({ ...p, probability: out.joint_probs[p.pair_id] })).sort((a, b) => b.probability - a.probability).slice(0, 3);
+  const conf = (e[s] / z) * Math.exp(out.disease_logp[best.pair_id]);
+  return { species: sp.name, disease: best.name, pair_id: best.pair_id, confidence: conf, lse: m + Math.log(z), top3 };
+}
+
+async function askBrowser(file) {
+  await ready;
+  if (!state.model) return null;
+  const t0 = performance.now();
+  const r = route(await runModel(await prepare(file)));
+  const th = state.routing.thresholds;
+  state.lastRoute = r;   // what the browser model said, answered or not
+  if (r.confidence < th.confidence || r.lse <= th.plant_energy) return null;   // unsure, or maybe not a leaf
+  return { species: r.species, disease: r.disease, pair_id: r.pair_id, confidence: r.confidence, level: 'disease',
+           message: `${r.species} — ${r.disease} (${pct(r.confidence)}).`, top3: r.top3, latency_ms: Math.round(performance.now() - t0) };
+}
+
+async function askServer(file) {
+  const form = new FormData();
+  form.append('image', file, file.name || 'photo.jpg');
+  const t0 = performance.now();
+  const res = await fetch('/predict', { method: 'POST', body: form });
+  const body = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
+  if (!res.ok) throw new Error(body.detail || `the server answered ${res.status}`);
+  return { ...body, round_trip_ms: Math.round(performance.now() - t0) };
+}
+
+function show(pred, answeredBy, ms) {
   $('error').hidden = true;
   const r = $('result');
   r.hidden = false;
   r.className = `level-${pred.level}`;
   $('badge').textContent = `answered by the ${answeredBy}`;
   $('badge').className = `badge ${answeredBy}`;
-  $('latency').textContent = pred.latency_ms !== undefined ? `${pred.latency_ms} ms` : '';
+  $('latency').textContent = `${Math.round(ms)} ms`;
   $('headline').textContent = pred.level === 'none' ? 'No diagnosis'
     : pred.level === 'species' ? `${pred.species} — disease uncertain`
     : `${pred.species} — ${pred.disease} (${pct(pred.confidence)})`;
   $('message').textContent = pred.message;
+  $('message').hidden = pred.level === 'disease';   // the headline says it all
   const body = $('top3').querySelector('tbody');
   body.replaceChildren(...pred.top3.map((t) => {
     const tr = document.createElement('tr');
@@ -30,7 +115,7 @@ function show(pred, answeredBy) {
     tr.children[1].textContent = pct(t.probability);
     return tr;
   }));
-  $('top3').hidden = pred.level === 'none' && pred.is_plant === false;
+  $('top3').hidden = pred.level === 'none';
 }
 
 function fail(text) {
@@ -39,23 +124,31 @@ function fail(text) {
   $('error').textContent = text;
 }
 
-async function askServer(file) {
-  const form = new FormData();
-  form.append('image', file, file.name || 'photo.jpg');
-  const res = await fetch('/predict', { method: 'POST', body: form });
-  const body = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
-  if (!res.ok) throw new Error(body.detail || `the server answered ${res.status}`);
-  return body;
-}
-
-$('photo').addEventListener('change', async (ev) => {
-  const file = ev.target.files[0];
-  if (!file) return;
+async function diagnose(file) {
+  const t0 = performance.now();
   $('preview').hidden = false;
   $('preview-img').src = URL.createObjectURL(file);
-  $('headline').textContent = '…';
-  try { show(await askServer(file), 'server'); }
-  catch (e) { fail(`Could not diagnose this photo: ${e.message}`); }
-});
+  let pred = null, by = 'browser';
+  try { pred = await askBrowser(file); } catch (e) { console.warn('browser model failed, asking the server:', e); }
+  try {
+    if (pred === null) { by = 'server'; pred = await askServer(file); }
+    const ms = performance.now() - t0;
+    state.lastAnswer = { answeredBy: by, ms, prediction: pred };
+    show(pred, by, ms);
+  } catch (e) {
+    state.lastAnswer = { answeredBy: by, error: e.message };
+    fail(`Could not diagnose this photo: ${e.message}`);
+  }
+  return state.lastAnswer;
+}
 
-describeModel();
+$('photo').addEventListener('change', (ev) => { if (ev.target.files[0]) diagnose(ev.target.files[0]); });
+
+(async () => {
+  try {
+    const h = await getJSON('/health');
+    $('model').textContent = `server model: ${h.model}, ${h.species} species, ${h.classes} classes`;
+  } catch (e) { $('model').textContent = 'server not reachable'; }
+})();
+
+window.plantvit = { ready, state, runModel, route, prepare, diagnose };

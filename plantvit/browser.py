@@ -10,12 +10,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
-from .bundle import Bundle, BundleError, write_manifest
-from .ood import confidence_threshold, bundle_outputs, split_non_plant, leaf_halves
+from .bundle import Bundle, BundleError
+from .ood import confidence_threshold, bundle_outputs, split_non_plant, leaf_halves, route
 
 # %% auto #0
 __all__ = ['TFJS_ENV', 'distillation_loss', 'Distill', 'BrowserError', 'tfjs_env', 'sample_for_onnx2tf', 'tfjs_outputs',
-           'to_tfjs', 'route', 'hybrid_thresholds', 'hybrid_report', 'add_browser_model', 'build_browser_model']
+           'to_tfjs', 'hybrid_thresholds', 'hybrid_report', 'add_browser_model', 'build_browser_model']
 
 # %% ../nbs/09_browser.ipynb #8d4e201a
 def distillation_loss(student: tuple, teacher_species_logits: torch.Tensor, teacher_joint: torch.Tensor,
@@ -139,17 +139,6 @@ def to_tfjs(onnx_path, out, photos, quantization: str = 'uint8') -> dict:
             'outputs': tfjs_outputs(out / 'model.json'), 'seconds': round(time.perf_counter() - t, 1)}
 
 # %% ../nbs/09_browser.ipynb #e681f1f0
-def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
-    "The browser's decision inputs, per photo: routed pair id, its confidence, logsumexp of the species logits."
-    l = np.asarray(outputs['species_logits'], np.float64)
-    m = l.max(1, keepdims=True); e = np.exp(l - m)
-    p_species = e / e.sum(1, keepdims=True)
-    s = p_species.argmax(1)
-    ps = np.asarray(pair_species)
-    dl = np.where(ps[None] == s[:, None], np.asarray(outputs['disease_logp'], np.float64), -np.inf)
-    pair = dl.argmax(1)
-    return {'pair': pair, 'confidence': p_species.max(1) * np.exp(dl.max(1)), 'lse': (m[:, 0] + np.log(e.sum(1)))}
-
 def hybrid_thresholds(student: dict, server_pair, labels, non_plant: dict, pair_species, reject: float = 0.99) -> dict:
     "Routing thresholds from calibration photos: `confidence` (browser no worse than the server) and `plant_energy`."
     r = route(student, pair_species)
@@ -194,8 +183,7 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
     if parity is not None:
         (dest / 'parity.json').write_text(json.dumps({'photos': list(parity['photos']), 'preprocessing': preprocessing,
             **{k: np.asarray(v, np.float32).round(6).tolist() for k, v in parity['outputs'].items()}}) + '\n')
-    write_manifest(b.path, **{k: v for k, v in b.meta.items() if k not in ('format', 'files')} | {'browser': 'browser/routing.json'})
-    return Bundle(b.path)
+    return b.rewrite_manifest(browser='browser/routing.json')
 
 # %% ../nbs/09_browser.ipynb #6793520a
 def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, quantization: str = 'mixed:200000',

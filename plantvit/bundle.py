@@ -154,6 +154,13 @@ def verify(self: Bundle) -> list[str]:
     if problems: raise BundleError(f"bundle {str(self.path)!r} failed verification: " + '; '.join(problems))
     return [rel for rel in bundle_files(self.path) if rel not in self.meta['files']]
 
+# %% ../nbs/05_bundle.ipynb #f9e3187e
+@patch
+def rewrite_manifest(self: Bundle, **changes) -> Bundle:
+    "Re-checksum the bundle's files (after adding or replacing some), keeping bundle.json's fields plus `changes`."
+    write_manifest(self.path, **({k: v for k, v in self.meta.items() if k not in ('format', 'files')} | changes))
+    return Bundle(self.path)
+
 # %% ../nbs/05_bundle.ipynb #f77cbcd7
 @patch
 def model_path(self: Bundle, kind: str | None = None) -> Path:

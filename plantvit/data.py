@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute, pyarrow.parquet as pq
 from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, parse_class_name
+from .imaging import sniff_image
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SPLITS', 'OrganizeError', 'Source', 'parse_source', 'group_of', 'split_of', 'split_in_name', 'Skipped',
-           'ClassScan', 'SplitRule', 'scan_source', 'sniff_image', 'content_hash', 'Organized', 'organize',
-           'verify_images', 'species_index', 'write_organized', 'read_manifest', 'report', 'straddling_groups']
+           'ClassScan', 'SplitRule', 'scan_source', 'content_hash', 'Organized', 'organize', 'verify_images',
+           'species_index', 'write_organized', 'read_manifest', 'report', 'straddling_groups']
 
 # %% ../nbs/01_data.ipynb #954f953e
 class OrganizeError(ValueError):
@@ -160,12 +161,6 @@ def scan_source(src: Source, synonyms: Synonyms | None = None, rule: SplitRule =
     return scans + ([stray] if stray.skipped else [])
 
 # %% ../nbs/01_data.ipynb #b05b7f0b
-_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'GIF87a', b'GIF89a', b'BM', b'II*\x00', b'MM\x00*')
-
-def sniff_image(head: bytes) -> bool:
-    "Whether `head` (a file's first bytes) starts with the signature of an image format plantvit reads."
-    return head.startswith(_SIGNATURES) or (head[:4] == b'RIFF' and head[8:12] == b'WEBP')
-
 def content_hash(path: str) -> tuple[str | None, str | None]:
     "(BLAKE2b hash of the file's bytes, None), or (None, why it is not usable)."
     try:

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'ImageError', 'open_image', 'resize_square', 'center_crop', 'normalize', 'prepare']
+__all__ = ['MAX_PIXELS', 'ImageError', 'open_image', 'sniff_image', 'resize_square', 'center_crop', 'normalize', 'prepare']
 
 # %% ../nbs/01a_imaging.ipynb #2617dd8c
 MAX_PIXELS = 40_000_000   # ~ a 7,700 × 5,200 photo; larger is refused (decompression bombs)
@@ -55,6 +55,13 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(bg, rgba).convert('RGB')
     return img.convert('RGB')
+
+# %% ../nbs/01a_imaging.ipynb #275ca052
+_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'GIF87a', b'GIF89a', b'BM', b'II*\x00', b'MM\x00*')
+
+def sniff_image(head: bytes) -> bool:
+    "Whether `head` (a file's first bytes) starts with the signature of an image format plantvit reads."
+    return head.startswith(_SIGNATURES) or (head[:4] == b'RIFF' and head[8:12] == b'WEBP')
 
 # %% ../nbs/01a_imaging.ipynb #812b5b16
 _FILTERS = {'bicubic': Image.BICUBIC, 'bilinear': Image.BILINEAR, 'nearest': Image.NEAREST}

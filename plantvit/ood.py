@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, MANIFEST_NAME, write_manifest
+from .bundle import Bundle, BundleError
 from .imaging import ImageError
 
 # %% auto #0
 __all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'OOD_FILES', 'OOD_FORMAT', 'package_photos', 'ood_split', 'split_non_plant',
            'leaf_halves', 'bundle_outputs', 'FeatureStats', 'PlantGate', 'plant_threshold', 'confidence_threshold',
-           'OODDetector', 'fit_ood', 'evaluate_ood', 'add_ood']
+           'OODDetector', 'route', 'fit_ood', 'evaluate_ood', 'add_ood']
 
 # %% ../nbs/06_ood.ipynb #e7b013b9
 PACKAGE_PHOTOS = {   # package → photos it ships that show no plant (real photos only: no charts, logos or test patterns)
@@ -117,10 +117,13 @@ class FeatureStats:
         "Whitened coordinates (N, k): Euclidean distances here are Mahalanobis distances."
         return self.project(emb) @ self.whitening
 
+    def _class_distances(self, w) -> np.ndarray:
+        m = self.class_means @ self.whitening
+        return (w ** 2).sum(1, keepdims=True) - 2 * w @ m.T + (m ** 2).sum(1)[None]
+
     def distances(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance of each embedding to each class mean: (N, C)."
-        z, m = self.whiten(emb), self.class_means @ self.whitening
-        return (z ** 2).sum(1, keepdims=True) - 2 * z @ m.T + (m ** 2).sum(1)[None]
+        return self._class_distances(self.whiten(emb))
 
     def distance(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance to the nearest class: (N,)."
@@ -128,11 +131,18 @@ class FeatureStats:
 
     def background_distance(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance to all training embeddings as one Gaussian: (N,)."
-        return (self.project(emb) ** 2 / self.total_var).sum(1)
+        return self.measure(emb)['background']
 
     def relative_distance(self, emb) -> np.ndarray:
         "Distance to the nearest class minus the background distance (Ren et al., 2021): high = no known class fits."
-        return self.distance(emb) - self.background_distance(emb)
+        m = self.measure(emb)
+        return m['distance'] - m['background']
+
+    def measure(self, emb) -> dict[str, np.ndarray]:
+        "All of the above from one projection (the serving path): `whitened`, `distance` (nearest class), `background`."
+        z = self.project(emb); w = z @ self.whitening
+        return {'whitened': w, 'distance': np.maximum(self._class_distances(w).min(1), 0),
+                'background': (z ** 2 / self.total_var).sum(1)}
 
 # %% ../nbs/06_ood.ipynb #6702a320
 def _energy(logits) -> np.ndarray:
@@ -151,9 +161,9 @@ class PlantGate:
     bias: float
 
     @staticmethod
-    def features(stats: FeatureStats, emb, species_logits, n_whitened: int) -> np.ndarray:
-        "The gate's inputs: whitened coordinates, log distance to the nearest class, energy."
-        return np.c_[stats.whiten(emb)[:, :n_whitened], np.log1p(stats.distance(emb)), _energy(species_logits)]
+    def features(measured: dict, species_logits, n_whitened: int) -> np.ndarray:
+        "The gate's inputs from `FeatureStats.measure`: whitened coordinates, log distance to the nearest class, energy."
+        return np.c_[measured['whitened'][:, :n_whitened], np.log1p(measured['distance']), _energy(species_logits)]
 
     @classmethod
     def fit(cls, stats: FeatureStats, plant: dict, non_plant: dict, n_whitened: int = 64, C: float = 0.1) -> PlantGate:
@@ -161,16 +171,16 @@ class PlantGate:
         from sklearn.linear_model import LogisticRegression
         if not len(non_plant['embedding']): raise ValueError('outlier exposure needs non-plant photos, got none')
         n_whitened = min(n_whitened, stats.components.shape[1])
-        f = lambda o: cls.features(stats, o['embedding'], o['species_logits'], n_whitened)
+        f = lambda o: cls.features(stats.measure(o['embedding']), o['species_logits'], n_whitened)
         x = np.r_[f(plant), f(non_plant)]
         y = np.r_[np.ones(len(plant['embedding'])), np.zeros(len(non_plant['embedding']))]
         mu, sd = x.mean(0), x.std(0) + 1e-6
         lr = LogisticRegression(C=C, class_weight='balanced', max_iter=5000).fit((x - mu) / sd, y)
         return cls(n_whitened, mu.astype(np.float32), sd.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0]))
 
-    def logit(self, stats: FeatureStats, emb, species_logits) -> np.ndarray:
-        "The gate's log-odds that each photo shows a plant leaf: (N,)."
-        x = (self.features(stats, emb, species_logits, self.n_whitened) - self.feature_mean) / self.feature_std
+    def logit(self, measured: dict, species_logits) -> np.ndarray:
+        "The gate's log-odds that each photo shows a plant leaf, from `FeatureStats.measure` of the embeddings: (N,)."
+        x = (self.features(measured, species_logits, self.n_whitened) - self.feature_mean) / self.feature_std
         return x @ self.coef + self.bias
 
 # %% ../nbs/06_ood.ipynb #2410d50b
@@ -208,9 +218,9 @@ class OODDetector:
 
     def score(self, outputs: dict) -> dict[str, np.ndarray]:
         "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (relative distance), `unknown_species`."
-        emb, logits = outputs['embedding'], outputs['species_logits']
-        logit = self.gate.logit(self.stats, emb, logits)
-        dist = self.stats.relative_distance(emb)
+        m = self.stats.measure(outputs['embedding'])              # one projection for every score
+        logit = self.gate.logit(m, outputs['species_logits'])
+        dist = m['distance'] - m['background']
         is_plant = logit >= self.plant_threshold
         return {'plant_logit': logit, 'is_plant': is_plant, 'ood_score': dist,
                 'unknown_species': is_plant & (dist > self.unknown_threshold)}
@@ -270,11 +280,17 @@ def _species_probs(logits) -> np.ndarray:
     l = np.asarray(logits, np.float64); e = np.exp(l - l.max(1, keepdims=True))
     return e / e.sum(1, keepdims=True)
 
-def _sample_per_class(df, n: int | None, seed: int = 0):
-    return df if n is None else df.groupby('pair_id', observed=True, group_keys=False).apply(
-        lambda g: g.sample(min(len(g), n), random_state=seed))
+def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
+    "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits."
+    p_species = _species_probs(outputs['species_logits'])
+    s = p_species.argmax(1)
+    ps = np.asarray(pair_species)
+    dl = np.where(ps[None] == s[:, None], np.asarray(outputs['disease_logp'], np.float64), -np.inf)   # that species' diseases
+    sp, dp = p_species.max(1), np.exp(dl.max(1))
+    return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': dl.argmax(1), 'disease_prob': dp,
+            'confidence': sp * dp, 'lse': -_energy(outputs['species_logits'])}
 
-def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(), max_train: int | None = None,
+def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             k: int = 256, n_whitened: int = 64, C: float = 0.1, leaf_miss: float = 0.005, reject: float = 0.99,
             unknown_quantile: float = 0.99, species_target: float = 0.995, disease_target: float = 0.98,
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
@@ -284,7 +300,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(), max_train: 
     non_plant = list(non_plant)
     if not non_plant: raise ValueError('no non-plant photos: outlier exposure needs some (e.g. $PLANTVIT_DATA/non_plant)')
     np_split = split_non_plant(non_plant)
-    train = _sample_per_class(manifest[manifest.split == 'train'], max_train)
+    train = manifest[manifest.split == 'train']
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
     def run(name, photos):
@@ -297,20 +313,13 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(), max_train: 
     gate = PlantGate.fit(stats, tr, fit_np, n_whitened=n_whitened, C=C)
     cal, cal_kept = run('val', cal_leaf.path.tolist())
     cal_np, _ = run('non-plant', np_split['calibrate'])
-    leaf_logit, np_logit = gate.logit(stats, cal['embedding'], cal['species_logits']), gate.logit(stats, cal_np['embedding'], cal_np['species_logits'])
+    leaf_logit, np_logit = (gate.logit(stats.measure(o['embedding']), o['species_logits']) for o in (cal, cal_np))
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
     ut = float(np.quantile(stats.relative_distance(cal['embedding']), unknown_quantile))
-    rows = cal_leaf.iloc[cal_kept]
-    sp = _species_probs(cal['species_logits'])
-    sp_ok = sp.argmax(1) == rows.species_id.to_numpy()
-    st = confidence_threshold(sp.max(1), sp_ok, species_target, floor=0.5)
-    pairs = rows.pair_id.to_numpy()
-    dlp = cal['disease_logp']                                      # log P(disease | species), per pair
-    seg = np.asarray(tax.pair_species)
-    pred_sp = sp.argmax(1)
-    masked = np.where(seg[None] == pred_sp[:, None], dlp, -np.inf)  # the diseases of the predicted species
-    d_conf, d_pred = np.exp(masked.max(1)), masked.argmax(1)
-    dt = confidence_threshold(d_conf[sp_ok], (d_pred == pairs)[sp_ok], disease_target)
+    rows, r = cal_leaf.iloc[cal_kept], route(cal, tax.pair_species)
+    sp_ok = r['species'] == rows.species_id.to_numpy()
+    st = confidence_threshold(r['species_prob'], sp_ok, species_target, floor=0.5)
+    dt = confidence_threshold(r['disease_prob'][sp_ok], (r['pair'] == rows.pair_id.to_numpy())[sp_ok], disease_target)
     info = {'model': bundle.meta['default_model'], 'arch': bundle.meta.get('arch'),
             'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])),
                     'of_which_package_photos': len(list(extra_non_plant))},
@@ -366,5 +375,4 @@ def add_ood(bundle_dir, det: OODDetector, figures: dict | None = None) -> Bundle
     for name, text in (('metrics.json', json.dumps(metrics, indent=1) + '\n'),
                        ('MODEL_CARD.md', model_card(b.meta, metrics, b.taxonomy))):
         tmp = b.path / f'.{name}.tmp'; tmp.write_text(text); tmp.replace(b.path / name)
-    write_manifest(b.path, **{k: v for k, v in b.meta.items() if k not in ('format', 'files')})
-    return Bundle(b.path)
+    return b.rewrite_manifest()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .bundle import Bundle, BundleError, default_bundle
 from .imaging import ImageError, MAX_PIXELS, open_image, prepare
-from .ood import OODDetector, OOD_FILES
+from .ood import OODDetector, OOD_FILES, route
 from threadpoolctl import ThreadpoolController
 
 # %% auto #0
@@ -48,18 +48,16 @@ def _pct(p: float) -> str: return f'{100 * p:.0f}%'
 
 def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None) -> dict:
     "The fields of a `Prediction` (all but latency and model) for photo `i` of a batch of model outputs."
-    logits = np.asarray(outputs['species_logits'][i], np.float64)
-    p_species = np.exp(logits - logits.max()); p_species /= p_species.sum()
-    s = int(p_species.argmax())
+    r = route({k: outputs[k][i:i + 1] for k in ('species_logits', 'disease_logp')}, taxonomy.pair_species)
+    s, pid, p_species = int(r['species'][0]), int(r['pair'][0]), r['p_species'][0]
+    species, disease = taxonomy.pair(pid)
     ids = taxonomy.pair_ids_of(s)
     cond = np.exp(np.asarray(outputs['disease_logp'][i], np.float64)[ids])
-    order = np.argsort(-cond)
-    pid = ids[int(order[0])]
-    species, disease = taxonomy.pair(pid)
+    order = np.argsort(-cond)                                    # the species' diseases, most likely first (for messages)
     joint = np.asarray(outputs['joint_probs'][i], np.float64)
     top3 = [{'label': taxonomy.flat_label(int(j)), 'species': taxonomy.pair(int(j))[0], 'disease': taxonomy.pair(int(j))[1],
              'probability': float(joint[j])} for j in np.argsort(-joint)[:3]]
-    ps, pd_ = float(p_species[s]), float(cond[order[0]])
+    ps, pd_ = float(r['species_prob'][0]), float(r['disease_prob'][0])
     out = dict(label=taxonomy.flat_label(pid), species=species, species_confidence=ps, disease=disease,
                disease_confidence=pd_, confidence=ps * pd_, top3=top3)
     if detector is None:

@@ -16,15 +16,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 import plantvit
-from .imaging import ImageError
+from .imaging import ImageError, sniff_image
 from .predict import Predictor, Prediction
 
 mimetypes.add_type('application/wasm', '.wasm')   # TF.js's wasm backend needs this type; Python 3.11 does not know it
 
 # %% auto #0
-__all__ = ['ERRORS', 'ServeSettings', 'UploadError', 'looks_like_image', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut',
-           'BatchItem', 'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'free_port', 'server_process',
-           'serve']
+__all__ = ['ERRORS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut', 'BatchItem',
+           'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'free_port', 'server_process', 'serve']
 
 # %% ../nbs/08_serve.ipynb #ed9c3442
 @dataclass
@@ -64,19 +63,13 @@ class UploadError(ValueError):
     def __init__(self, status: int, kind: str, message: str):
         super().__init__(message); self.status, self.kind = status, kind
 
-_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'GIF87a', b'GIF89a', b'BM', b'II*\x00', b'MM\x00*')
-
-def looks_like_image(head: bytes) -> bool:
-    "Whether bytes start with the signature of an image format plantvit decodes (JPEG, PNG, GIF, BMP, TIFF, WebP)."
-    return head.startswith(_SIGNATURES) or (head[:4] == b'RIFF' and head[8:12] == b'WEBP')
-
 def check_upload(data: bytes, content_type: str | None, max_bytes: int, name: str = 'the upload') -> None:
     "Raise `UploadError` (413, 400 or 415) for an upload that is too large, empty, or not an image; return if it may be one."
     if len(data) > max_bytes:
         raise UploadError(413, 'too_large', f'{name} is {len(data) / 1e6:.1f} MB, more than the limit of {max_bytes / 1e6:g} MB')
     if not data: raise UploadError(400, 'empty', f'{name} is empty (0 bytes)')
     declared = (content_type or '').split(';')[0].strip().lower()
-    if not looks_like_image(data[:16]) and not declared.startswith('image/'):
+    if not sniff_image(data[:16]) and not declared.startswith('image/'):
         what = f'{declared} content' if declared and declared != 'application/octet-stream' else 'not an image'
         raise UploadError(415, 'unsupported_type', f'{name} is {what}: send a JPEG, PNG, WebP, GIF, BMP or TIFF photo')
 

@@ -25,11 +25,12 @@ def in_thread(fn, *args, **kwargs):
     "Run `fn` in a fresh thread and return its result: Playwright's sync API refuses to run where an asyncio loop runs (Jupyter)."
     with ThreadPoolExecutor(1) as pool: return pool.submit(fn, *args, **kwargs).result()
 
-def open_page(playwright, url: str, timeout_ms: int = 60_000):
-    "Launch headless Chromium, open `url`, wait until the page's browser model has loaded (or failed): `(browser, page)`."
+def open_page(playwright, url: str, timeout_ms: int = 60_000, setup=None):
+    "Launch headless Chromium, open `url` (after `setup(page)`, e.g. request routes), wait until the page's model has loaded (or failed)."
     browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
     page = browser.new_page()
     page.set_default_timeout(timeout_ms)
+    if setup is not None: setup(page)
     page.goto(url)
     page.wait_for_function('window.plantvit !== undefined')
     page.evaluate('window.plantvit.ready')

@@ -38,6 +38,7 @@ class Distill(Callback):
         if not 0 <= alpha <= 1: raise ValueError(f'alpha must be in [0, 1], got {alpha}')
 
     def before_fit(self):
+        "Open the teacher's ONNX session once, before training starts."
         tax = getattr(self.dls, 'taxonomy', None)
         if tax is not None and tax != self.teacher.taxonomy:
             raise ValueError(f'the teacher knows {self.teacher.taxonomy}, the data {tax}: they must share one taxonomy')
@@ -54,6 +55,7 @@ class Distill(Callback):
         return self.teacher.run(((x - tm) / ts).numpy(), kind=self.kind, threads=self.threads)
 
     def after_loss(self):
+        "Add the distillation term, computed on the batch the student just saw, to the loss."
         if not self.training or self.alpha == 0: return
         t = self.teacher_outputs(self.xb[0])
         dev = self.pred[0].device
@@ -167,7 +169,7 @@ def hybrid_report(student: dict, server_pair, labels, non_plant: dict, threshold
 
 # %% ../nbs/09_browser.ipynb #b4cafb89
 def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dict, thresholds: dict, report: dict | None = None,
-                      parity: dict | None = None) -> Bundle:
+                      parity: dict | None = None, arch: str | None = None) -> Bundle:
     "Copy a TF.js model into `bundle_dir/browser/` with `routing.json`; rewrite the manifest; returns the re-verified bundle."
     b = Bundle(bundle_dir)
     dest = b.path / 'browser'
@@ -183,7 +185,10 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
     if parity is not None:
         (dest / 'parity.json').write_text(json.dumps({'photos': list(parity['photos']), 'preprocessing': preprocessing,
             **{k: np.asarray(v, np.float32).round(6).tolist() for k, v in parity['outputs'].items()}}) + '\n')
-    return b.rewrite_manifest(browser='browser/routing.json')
+    from plantvit.export import update_metrics
+    return update_metrics(b, {'browser': {'arch': arch, 'size': h, 'quantization': conversion['quantization'],
+                                          'bytes': conversion['bytes'], 'thresholds': thresholds, 'report': report or {},
+                                          'server_arch': b.meta.get('arch')}}, browser='browser/routing.json')
 
 # %% ../nbs/09_browser.ipynb #6793520a
 def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, quantization: str = 'mixed:200000',
@@ -223,5 +228,5 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
         root = os.environ.get('PLANTVIT_DATA')
         rel = [os.path.relpath(p, root) if root else str(p) for p in par_rows.path]
         b = add_browser_model(server_bundle.path, Path(tmp) / 'tfjs', student.preprocessing, conversion, thresholds, report,
-                              parity={'photos': rel, 'outputs': {k: par_out[k] for k in ('species_logits', 'disease_logp', 'joint_probs')}})
+                              arch=student.meta.get('arch'), parity={'photos': rel, 'outputs': {k: par_out[k] for k in ('species_logits', 'disease_logp', 'joint_probs')}})
     return {'bundle': b, 'conversion': conversion, 'thresholds': thresholds, 'report': report}

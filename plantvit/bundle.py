@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_bundle.ipynb #9e9dc245
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, shutil
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -16,7 +16,8 @@ from .imaging import prepare
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'INPUT', 'PREPROCESSING_KEYS', 'BundleError',
-           'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'default_bundle']
+           'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs', 'slim_copy',
+           'default_bundle']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -206,6 +207,38 @@ def prepare(self: Bundle, *images) -> np.ndarray:
     "Photos (paths, bytes or PIL images) → the [N, C, H, W] float32 batch this bundle's models take."
     return np.stack([prepare(img, self.preprocessing) for img in images])
 
+# %% ../nbs/05_bundle.ipynb #388e1685
+def scale_outputs(outputs: dict, temperature: dict | None, pair_species) -> dict:
+    "`outputs` with `species_logits`/T_species, `disease_logp`/T_disease renormalised within each species, and `joint_probs` rebuilt."
+    t = temperature or {}
+    ts, td = float(t.get('species', 1.0)), float(t.get('disease', 1.0))
+    if ts <= 0 or td <= 0: raise BundleError(f"temperatures must be positive, got {t}")
+    if ts == 1 and td == 1: return dict(outputs)
+    ps = np.asarray(pair_species)
+    sl = np.asarray(outputs['species_logits'], np.float64) / ts
+    dl = np.asarray(outputs['disease_logp'], np.float64) / td
+    order = np.argsort(ps, kind='stable')                                   # each species' pairs side by side
+    starts = np.r_[0, np.flatnonzero(np.diff(ps[order])) + 1]
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
+    d = dl[:, order]
+    m = np.maximum.reduceat(d, starts, axis=1)
+    lse = m + np.log(np.add.reduceat(np.exp(d - m[:, seg]), starts, axis=1))
+    dl_scaled = np.empty_like(dl); dl_scaled[:, order] = d - lse[:, seg]
+    sm = sl.max(1, keepdims=True)
+    log_ps = sl - sm - np.log(np.exp(sl - sm).sum(1, keepdims=True))
+    return dict(outputs) | {'species_logits': sl.astype(np.float32), 'disease_logp': dl_scaled.astype(np.float32),
+                            'joint_probs': np.exp(log_ps[:, ps] + dl_scaled).astype(np.float32)}
+
+@patch(as_prop=True)
+def temperature(self: Bundle) -> dict:
+    "The bundle's fitted temperatures `{'species': T, 'disease': T}`; both 1.0 (no scaling) until `plantvit calibrate`."
+    return {'species': 1.0, 'disease': 1.0} | (self.meta.get('temperature') or {})
+
+@patch
+def calibrated(self: Bundle, outputs: dict) -> dict:
+    "`outputs` of this bundle's model with its temperatures applied (`scale_outputs`)."
+    return scale_outputs(outputs, self.temperature, self.taxonomy.pair_species)
+
 # %% ../nbs/05_bundle.ipynb #d352255e
 @patch
 def card(self: Bundle) -> str:
@@ -213,6 +246,20 @@ def card(self: Bundle) -> str:
     f = self.path / 'MODEL_CARD.md'
     if not f.is_file(): raise BundleError(f"bundle {str(self.path)!r} has no MODEL_CARD.md")
     return f.read_text()
+
+# %% ../nbs/05_bundle.ipynb #297a6ce2
+def slim_copy(src, dst, keep=('int8',), overwrite: bool = False) -> Bundle:
+    "Copy the bundle `src` to `dst` with only the models `keep`; the first kept model becomes the default."
+    b, dst = Bundle(src), Path(dst)
+    keep = list(keep)
+    missing = [k for k in keep if k not in b.meta['models']]
+    if missing or not keep: raise BundleError(f"bundle {str(b.path)!r} has models {', '.join(b.meta['models'])}; cannot keep {keep}")
+    if dst.exists():
+        if not overwrite: raise BundleError(f"{str(dst)!r} exists: pass overwrite=True to replace it")
+        shutil.rmtree(dst)
+    drop = {b.meta['models'][k] for k in b.meta['models'] if k not in keep}
+    shutil.copytree(b.path, dst, ignore=lambda d, names: [n for n in names if Path(d) == b.path and n in drop])
+    return Bundle(dst, verify=False).rewrite_manifest(models={k: b.meta['models'][k] for k in keep}, default_model=keep[0])
 
 # %% ../nbs/05_bundle.ipynb #b98fe2d2
 def default_bundle() -> Path:

@@ -10,7 +10,8 @@ from .taxonomy import ClassNameError, UnknownClassError
 from .data import organize, OrganizeError
 
 # %% auto #0
-__all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_serve', 'main']
+__all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_evaluate',
+           'cmd_calibrate', 'cmd_ship', 'cmd_serve', 'main']
 
 # %% ../nbs/11_cli.ipynb #b5c0263b
 def cmd_organize(a: argparse.Namespace) -> int:
@@ -106,6 +107,49 @@ def cmd_browser(a: argparse.Namespace) -> int:
     for k, v in out['report'].items():
         if not isinstance(v, dict): print(f'  {k:34} {v:.4f}' if isinstance(v, float) else f'  {k:34} {v}')
     print(f"wrote {out['bundle'].path}/browser/ ({out['conversion']['bytes'] / 1e6:.2f} MB TF.js model, routing.json, parity.json)")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #13a03fce
+def cmd_evaluate(a: argparse.Namespace) -> int:
+    "`plantvit evaluate`: metrics per source as JSON (--json), or the full report: tables printed, figures and report.md in --out."
+    import json as json_
+    from plantvit.bundle import Bundle, default_bundle
+    from plantvit.evaluate import evaluation_rows, run_bundle, metrics, evaluation_report
+    b = Bundle(a.bundle or default_bundle())
+    if a.json:
+        ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split), kind=a.model, threads=a.threads)
+        print(json_.dumps(metrics(ev), indent=1))
+        return 0
+    res = evaluation_report(b, a.sources, split=a.split, out=a.out, kind=a.model, threads=a.threads,
+                            robust=not a.quick, probe=not a.quick, tsne=not a.quick)
+    rows = [('overall', res['overall']), *res['sources'].items()]
+    print(f"{'source':14} {'n':>6} " + ' '.join(f'{k:>13}' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
+    for name, s in rows:
+        print(f"{name:14} {s['n']:>6} " + ' '.join(f'{100 * s[k]:>12.2f}%' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
+    for name, t in res['tables'].items(): print(f'\n{name}\n{t.round(4).to_string(index=False)}')
+    return 0
+
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    "`plantvit calibrate`: fit the bundle's temperatures on half of the val split, measure ECE on the other half, store them."
+    from plantvit.bundle import Bundle
+    from plantvit.data import read_manifest
+    from plantvit.evaluate import Evaluation, run_bundle, calibration_report, add_calibration
+    b = Bundle(a.bundle)
+    manifest, tax = read_manifest(a.manifest)
+    if tax != b.taxonomy: raise ValueError(f"the manifest in {str(a.manifest)!r} has another taxonomy ({tax}) than the bundle ({b.taxonomy})")
+    val = manifest[manifest.split == 'val'][['path', 'source', 'species_id', 'pair_id', 'group']].astype({'source': str, 'path': str})
+    rep = calibration_report(run_bundle(b, val.reset_index(drop=True), threads=a.threads))
+    add_calibration(b.path, rep)
+    for k in ('before', 'after'): print(f"  {k:7} species ECE {rep[k]['species_ece']:.4f}  joint ECE {rep[k]['joint_ece']:.4f}  mean confidence {rep[k]['mean_confidence']:.4f}")
+    print(f"temperatures {rep['temperature']} written to {b.path}/bundle.json; metrics.json and MODEL_CARD.md updated")
+    return 0
+
+def cmd_ship(a: argparse.Namespace) -> int:
+    "`plantvit ship`: copy a bundle with only the models to serve (INT8 by default), e.g. into plantvit/bundles/default."
+    from plantvit.bundle import slim_copy
+    b = slim_copy(a.bundle, a.out, keep=a.keep, overwrite=a.overwrite)
+    size = sum(f.stat().st_size for f in b.path.rglob('*') if f.is_file())
+    print(f"{b.path}: models {', '.join(b.meta['models'])}, {size / 1e6:.1f} MB")
     return 0
 
 # %% ../nbs/11_cli.ipynb #e693a823
@@ -205,6 +249,35 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument('--quantization', default='mixed:200000', help='TF.js weights: mixed:N (float16 for tensors under N weights, uint8 above; default mixed:200000), float16, uint8 or float32')
     w.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
     w.set_defaults(func=cmd_browser)
+    ev = sub.add_parser('evaluate', help="measure a bundle on photos: per-level and per-class accuracy, calibration, robustness, background probes",
+                        description='Evaluate the bundle (the shipped default unless --bundle) on the SRC photos of --split (val by default: '
+                                    'the same split rule as `plantvit organize`, so no training photo is scored). With --json, print one JSON '
+                                    'object {"sources": {SRC_NAME: {...}}, "overall": {...}}; otherwise print the tables and write report.md, '
+                                    'metrics.json and the figures to --out.')
+    ev.add_argument('sources', nargs='+', metavar='SRC', help="as for `plantvit organize`: a folder of 'Species___Disease' class folders, or Species=PATH")
+    ev.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
+    ev.add_argument('--json', action='store_true', help='print the metrics per source and overall as one JSON object, nothing else')
+    ev.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')
+    ev.add_argument('--out', type=Path, default=Path('plantvit-evaluation'), help='folder for report.md, metrics.json and the figures (default ./plantvit-evaluation)')
+    ev.add_argument('--quick', action='store_true', help='skip robustness, the background probes and the t-SNE map')
+    ev.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
+    ev.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
+    ev.set_defaults(func=cmd_evaluate)
+    c = sub.add_parser('calibrate', help="fit temperature scaling for a bundle's confidences and store it in the bundle",
+                       description='Fit a species and a disease temperature on half of the val split of --manifest (split by leaf), '
+                                   'measure the calibration error on the other half before and after, and store the temperatures in '
+                                   "BUNDLE's bundle.json (metrics.json and the model card too). Run `plantvit ood` after it.")
+    c.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    c.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
+    c.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+    c.set_defaults(func=cmd_calibrate)
+    s = sub.add_parser('ship', help='copy a bundle with only the model it serves (e.g. into plantvit/bundles/default)',
+                       description='Copy BUNDLE to --out keeping only the --keep models (INT8 by default); measurements stay in metrics.json.')
+    s.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    s.add_argument('--out', required=True, type=Path, help='where to write the copy')
+    s.add_argument('--keep', nargs='+', default=['int8'], choices=['int8', 'fp32'], help='models to keep; the first is the default (default int8)')
+    s.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out')
+    s.set_defaults(func=cmd_ship)
     return p
 
 # %% ../nbs/11_cli.ipynb #b654b5ab

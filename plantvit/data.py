@@ -83,9 +83,13 @@ class ClassScan:
     files: pa.Table | None = None
     skipped: list = field(default_factory=list)
     @property
-    def n(self) -> int: return 0 if self.files is None else self.files.num_rows
+    def n(self) -> int:
+        "How many image files the scan found."
+        return 0 if self.files is None else self.files.num_rows
     @property
-    def paths(self) -> list[str]: return [] if self.files is None else self.files['path'].to_pylist()
+    def paths(self) -> list[str]:
+        "The found image paths, as strings."
+        return [] if self.files is None else self.files['path'].to_pylist()
 
 @dataclass(frozen=True)
 class SplitRule:

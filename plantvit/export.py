@@ -25,7 +25,7 @@ __all__ = ['LINEAR_OPS', 'QUANTIZE_METHODS', 'METRIC_NAMES', 'SOURCES', 'LITE_WE
            'onnx_opset', 'to_onnx', 'onnx_session', 'compare_outputs', 'check_parity', 'calibration_sample',
            'PhotoReader', 'shape_nodes', 'head_nodes', 'float_nodes', 'default_method', 'pre_process', 'quantize',
            'hierarchical_hits', 'latencies_ms', 'compare_models', 'comparison_table', 'data_summary', 'model_card',
-           'export_bundle']
+           'export_bundle', 'update_metrics']
 
 # %% ../nbs/05a_export.ipynb #4b7dd252
 class ExportError(ValueError):
@@ -120,7 +120,9 @@ class PhotoReader(CalibrationDataReader):
         self.paths, self.prep, self.input_name, self.batch_size = [str(p) for p in paths], prep, input_name, batch_size
         self.skipped, self.n_read = [], 0
         self.rewind()
-    def rewind(self): self._i = 0
+    def rewind(self):
+        "Start again from the first photo (the quantizer may read the data twice)."
+        self._i = 0
     def __len__(self): return len(self.paths)
     def get_next(self) -> dict | None:
         "The next batch as `{input name: [B, C, H, W] array}`; None at the end. Unreadable photos are skipped and noted."
@@ -362,6 +364,32 @@ def _card_metrics(ev: dict) -> list[str]:
                       f"and the joint class of {_pct(a['overall']['joint_top1'])} of these photos (by source, species / joint: {per})."]
     return lines
 
+def _card_calibration(cal: dict) -> list[str]:
+    "The card's lines on calibration, from metrics.json's `calibration` (written by `plantvit calibrate`)."
+    b, a, t = cal['before'], cal['after'], cal['temperature']
+    return [f"Confidences are temperature-scaled (species T = {t['species']:.3f}, disease T = {t['disease']:.3f}), fitted on "
+            f"{cal['fit_photos']:,} val photos and measured on {cal['test_photos']:,} others (split by leaf). Expected calibration "
+            f"error ({cal['n_bins']} bins) of the answer's confidence:", '',
+            '| | species ECE | joint ECE | mean confidence | joint top-1 |', '|---|---|---|---|---|',
+            *[f"| {name} | {_pct(m['species_ece'])} | {_pct(m['joint_ece'])} | {_pct(m['mean_confidence'])} | {_pct(m['joint_top1'])} |"
+              for name, m in (('raw', b), ('scaled', a))]]
+
+def _card_browser(br: dict) -> list[str]:
+    "The card's lines on the browser model, from metrics.json's `browser` (written by `plantvit browser`)."
+    r = br.get('report', {})
+    L = [f"The web page runs a smaller model in the browser (TF.js, `{br.get('arch')}` at {br.get('size')} px, weights "
+         f"{br.get('quantization')}, {_mb(br.get('bytes', 0))}), distilled from a server model. It answers on its own when "
+         f"its confidence is at least {br.get('thresholds', {}).get('confidence', float('nan')):.3f}, and sends the photo to "
+         f"the server otherwise. On {r.get('photos', 0):,} val photos used for none of its thresholds:", '',
+         '| answered in the browser | its accuracy there | server on the same photos | hybrid accuracy | server alone | non-plant photos answered in the browser |',
+         '|---|---|---|---|---|---|',
+         f"| {_pct(r.get('answered_in_browser'))} | {_pct(r.get('browser_accuracy_on_its_answers'))} | "
+         f"{_pct(r.get('server_accuracy_on_those'))} | {_pct(r.get('hybrid_accuracy'))} | {_pct(r.get('server_accuracy_all'))} | "
+         f"{_pct(r.get('non_plant_answered_in_browser'))} |"]
+    if br.get('server_arch') and br.get('server_arch') != br.get('teacher_arch'):
+        L += ['', f"The thresholds and figures are measured against this bundle's server model (`{br['server_arch']}`)."]
+    return L
+
 def _card_ood(ood: dict) -> list[str]:
     "The card's lines on non-plant rejection and unknown species, from metrics.json's `ood` (written by `plantvit ood`)."
     fit, cal, t = ood.get('fit', {}), ood.get('calibrate', {}), ood.get('thresholds', {})
@@ -438,7 +466,9 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
               f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev)
     else: L.append('No evaluation photos were given at export (`--manifest`).')
     if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
+    if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
+    if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
     sources = data['by_source'] if data else {}
     lab_only = bool(sources) and all(SOURCES.get(s, {}).get('kind') == 'lab' for s in sources)
     L += ['', '## Intended use', '',
@@ -578,3 +608,12 @@ def export_bundle(checkpoint,                          # a checkpoint from train
     b = Bundle(out)
     say(f"bundle verified: {out} ({', '.join(b.meta['files'])}) in {time.perf_counter() - t0:.0f} s")
     return out
+
+# %% ../nbs/05a_export.ipynb #813db054
+def update_metrics(b: Bundle, sections: dict, **manifest_changes) -> Bundle:
+    "Merge `sections` into `b`'s metrics.json, regenerate MODEL_CARD.md, re-checksum with `manifest_changes`; the re-opened bundle."
+    metrics = dict(b.metrics) | sections
+    meta = dict(b.meta) | manifest_changes
+    for name, text in (('metrics.json', json.dumps(metrics, indent=1) + '\n'), ('MODEL_CARD.md', model_card(meta, metrics, b.taxonomy))):
+        t = b.path / f'.{name}.tmp'; t.write_text(text); t.replace(b.path / name)
+    return b.rewrite_manifest(**manifest_changes)

@@ -43,11 +43,17 @@ class SegmentLogSoftmax(nn.Module):
         self.register_buffer('pair_species', torch.tensor(ps, dtype=torch.long))
 
     @property
-    def n_species(self) -> int: return self.index.shape[0]
+    def n_species(self) -> int:
+        "How many species (segments)."
+        return self.index.shape[0]
     @property
-    def n_pairs(self) -> int: return self.pair_species.shape[0]
+    def n_pairs(self) -> int:
+        "How many species × disease pairs."
+        return self.pair_species.shape[0]
     @property
-    def max_diseases(self) -> int: return self.index.shape[1]
+    def max_diseases(self) -> int:
+        "The most diseases any one species has (the padded segment width)."
+        return self.index.shape[1]
     def extra_repr(self) -> str: return f"{self.n_species} species, {self.n_pairs} pairs, at most {self.max_diseases} per species"
 
     def forward(self, pair_logits: Tensor) -> Tensor:

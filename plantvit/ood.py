@@ -111,7 +111,9 @@ class FeatureStats:
         f32 = lambda a: a.astype(np.float32)
         return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w), f32(total_var))
 
-    def project(self, emb) -> np.ndarray: return (np.asarray(emb, np.float32) - self.mean) @ self.components
+    def project(self, emb) -> np.ndarray:
+        "Embeddings (N, D) → their coordinates (N, k) on the principal directions."
+        return (np.asarray(emb, np.float32) - self.mean) @ self.components
 
     def whiten(self, emb) -> np.ndarray:
         "Whitened coordinates (N, k): Euclidean distances here are Mahalanobis distances."
@@ -316,14 +318,14 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     leaf_logit, np_logit = (gate.logit(stats.measure(o['embedding']), o['species_logits']) for o in (cal, cal_np))
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
     ut = float(np.quantile(stats.relative_distance(cal['embedding']), unknown_quantile))
-    rows, r = cal_leaf.iloc[cal_kept], route(cal, tax.pair_species)
+    rows, r = cal_leaf.iloc[cal_kept], route(bundle.calibrated(cal), tax.pair_species)   # confidences as the Predictor reads them
     sp_ok = r['species'] == rows.species_id.to_numpy()
     st = confidence_threshold(r['species_prob'], sp_ok, species_target, floor=0.5)
     dt = confidence_threshold(r['disease_prob'][sp_ok], (r['pair'] == rows.pair_id.to_numpy())[sp_ok], disease_target)
     info = {'model': bundle.meta['default_model'], 'arch': bundle.meta.get('arch'),
             'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])),
                     'of_which_package_photos': len(list(extra_non_plant))},
-            'calibrate': {'leaves': int(len(cal_kept)), 'non_plant': int(len(cal_np['embedding']))},
+            'calibrate': {'leaves': int(len(cal_kept)), 'non_plant': int(len(cal_np['embedding']))}, 'temperature': bundle.temperature,
             'settings': {'k': int(stats.components.shape[1]), 'n_whitened': gate.n_whitened, 'C': C, 'leaf_miss': leaf_miss,
                          'reject': reject, 'unknown_quantile': unknown_quantile, 'species_target': species_target,
                          'disease_target': disease_target}}
@@ -365,14 +367,9 @@ def evaluate_ood(det: OODDetector, leaf: dict, non_plant: dict) -> dict:
 # %% ../nbs/06_ood.ipynb #09a800e1
 def add_ood(bundle_dir, det: OODDetector, figures: dict | None = None) -> Bundle:
     "Store `det` (and its test `figures` in metrics.json and the model card) in the bundle at `bundle_dir`; returns it re-verified."
-    from plantvit.export import model_card            # torch comes with it: fitting time only, never serving
+    from plantvit.export import update_metrics        # torch comes with it: fitting time only, never serving
     b = Bundle(bundle_dir)
     det.save(b.path)
-    metrics = dict(b.metrics)
-    if figures is not None:
-        metrics['ood'] = {**figures, 'thresholds': {k: float(getattr(det, k)) for k in _THRESHOLDS},
-                          **{k: det.info[k] for k in ('model', 'fit', 'calibrate', 'settings') if k in det.info}}
-    for name, text in (('metrics.json', json.dumps(metrics, indent=1) + '\n'),
-                       ('MODEL_CARD.md', model_card(b.meta, metrics, b.taxonomy))):
-        tmp = b.path / f'.{name}.tmp'; tmp.write_text(text); tmp.replace(b.path / name)
-    return b.rewrite_manifest()
+    sections = {} if figures is None else {'ood': {**figures, 'thresholds': {k: float(getattr(det, k)) for k in _THRESHOLDS},
+        **{k: det.info[k] for k in ('model', 'fit', 'calibrate', 'settings', 'temperature') if k in det.info}}}
+    return update_metrics(b, sections)

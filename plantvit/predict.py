@@ -8,7 +8,7 @@ import contextlib, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
-from .bundle import Bundle, BundleError, default_bundle
+from .bundle import Bundle, BundleError, default_bundle, scale_outputs
 from .imaging import ImageError, MAX_PIXELS, open_image, prepare
 from .ood import OODDetector, OOD_FILES, route
 from threadpoolctl import ThreadpoolController
@@ -40,21 +40,28 @@ class Prediction:
     latency_ms: float = 0.0         # decode + prepare + model + decision
     model: str = ''                 # architecture and model kind that answered
 
-    def to_dict(self) -> dict: return asdict(self)
-    def to_json(self) -> str: return json.dumps(self.to_dict(), ensure_ascii=False)
+    def to_dict(self) -> dict:
+        "The prediction as a plain dict (for JSON)."
+        return asdict(self)
+    def to_json(self) -> str:
+        "The prediction as a JSON string."
+        return json.dumps(self.to_dict(), ensure_ascii=False)
 
 # %% ../nbs/07_predict.ipynb #d43eb02c
 def _pct(p: float) -> str: return f'{100 * p:.0f}%'
 
-def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None) -> dict:
+def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None,
+           temperature: dict | None = None) -> dict:
     "The fields of a `Prediction` (all but latency and model) for photo `i` of a batch of model outputs."
-    r = route({k: outputs[k][i:i + 1] for k in ('species_logits', 'disease_logp')}, taxonomy.pair_species)
+    raw = {k: v[i:i + 1] for k, v in outputs.items()}
+    one = scale_outputs(raw, temperature, taxonomy.pair_species)    # calibrated confidences; the gate reads the raw outputs
+    r = route(one, taxonomy.pair_species)
     s, pid, p_species = int(r['species'][0]), int(r['pair'][0]), r['p_species'][0]
     species, disease = taxonomy.pair(pid)
     ids = taxonomy.pair_ids_of(s)
-    cond = np.exp(np.asarray(outputs['disease_logp'][i], np.float64)[ids])
+    cond = np.exp(np.asarray(one['disease_logp'][0], np.float64)[ids])
     order = np.argsort(-cond)                                    # the species' diseases, most likely first (for messages)
-    joint = np.asarray(outputs['joint_probs'][i], np.float64)
+    joint = np.asarray(one['joint_probs'][0], np.float64)
     top3 = [{'label': taxonomy.flat_label(int(j)), 'species': taxonomy.pair(int(j))[0], 'disease': taxonomy.pair(int(j))[1],
              'probability': float(joint[j])} for j in np.argsort(-joint)[:3]]
     ps, pd_ = float(r['species_prob'][0]), float(r['disease_prob'][0])
@@ -63,7 +70,7 @@ def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None,
     if detector is None:
         return out | dict(level='disease', escalation=None, message=f'{species} — {disease} ({_pct(ps * pd_)}); '
                           'no OOD statistics in this bundle, so non-plant photos are not recognised')
-    sc = scores if scores is not None else detector.score({k: v[i:i + 1] for k, v in outputs.items()})
+    sc = scores if scores is not None else detector.score(raw)
     j = 0 if scores is None else i
     is_plant, unknown = bool(sc['is_plant'][j]), bool(sc['unknown_species'][j])
     out |= dict(is_plant=is_plant, plant_score=float(1 / (1 + np.exp(-sc['plant_logit'][j]))),
@@ -124,7 +131,7 @@ class Predictor:
         "Diagnose one photo; `ImageError` (a `ValueError`) with the reason if it cannot be read."
         t = time.perf_counter()
         out = self.outputs(self.prepare(image))
-        with blas_limit(self.blas_threads): fields = decide(out, 0, self.taxonomy, self.detector)
+        with blas_limit(self.blas_threads): fields = decide(out, 0, self.taxonomy, self.detector, temperature=self.bundle.temperature)
         return Prediction(**fields, latency_ms=round(1000 * (time.perf_counter() - t), 2), model=self.name)
 
 # %% ../nbs/07_predict.ipynb #6017287a

@@ -55,7 +55,9 @@ class ServeSettings:
         return s
 
     @property
-    def max_bytes(self) -> int: return int(self.max_upload_mb * 1_000_000)
+    def max_bytes(self) -> int:
+        "The upload limit in bytes."
+        return int(self.max_upload_mb * 1_000_000)
 
 # %% ../nbs/08_serve.ipynb #ebcf8f9a
 class UploadError(ValueError):
@@ -75,6 +77,7 @@ def check_upload(data: bytes, content_type: str | None, max_bytes: int, name: st
 
 # %% ../nbs/08_serve.ipynb #d48259da
 class TopClass(BaseModel):
+    "One of the three most likely classes and its joint probability."
     label: str; species: str; disease: str; probability: float
 
 class PredictionOut(BaseModel):
@@ -91,19 +94,23 @@ class PredictionOut(BaseModel):
     latency_ms: float; model: str
 
 class ErrorOut(BaseModel):
+    "The body of every error response: what went wrong, in a sentence."
     error: str = Field(description='too_large, empty, unsupported_type, undecodable, missing_field, invalid_request, too_many, bad_request, internal')
     detail: str
 
 class BatchItem(BaseModel):
+    "One photo of a batch: its prediction, or the error it alone met."
     filename: Optional[str]
     prediction: Optional[PredictionOut] = None
     error: Optional[ErrorOut] = None
     status: int
 
 class BatchOut(BaseModel):
+    "The answer to `/predict/batch`: an item per photo, in the order sent."
     results: list[BatchItem]
 
 class Health(BaseModel):
+    "What `/health` reports: status, model, and whether a browser model is there."
     status: str; model: str; bundle: str; species: int; classes: int; ood: bool; browser_model: bool; version: str; workers: int
 
 ERRORS = {s: {'model': ErrorOut, 'description': d} for s, d in

@@ -37,9 +37,13 @@ class ClassName:
     disease: str      # display name, e.g. 'Common rust'
     raw: str          # the folder name as found, e.g. 'Corn_(maize)___Common_rust_'
     @property
-    def species_key(self) -> str: return normalize_key(self.species)
+    def species_key(self) -> str:
+        "The species name normalised for matching (`normalize_key`)."
+        return normalize_key(self.species)
     @property
-    def disease_key(self) -> str: return normalize_key(self.disease)
+    def disease_key(self) -> str:
+        "The disease name normalised for matching (`normalize_key`)."
+        return normalize_key(self.disease)
     @property
     def flat_label(self) -> str:
         "The PlantVillage-style label: the folder name when it was one, else built from the display names."
@@ -142,9 +146,13 @@ class Taxonomy:
         return cls([{'name': s['name'], 'diseases': list(s['diseases'].values())} for s in tree.values()])
 
     @property
-    def n_species(self) -> int: return len(self.species)
+    def n_species(self) -> int:
+        "How many species."
+        return len(self.species)
     @property
-    def n_pairs(self) -> int: return len(self.pairs)
+    def n_pairs(self) -> int:
+        "How many species × disease pairs (classes)."
+        return len(self.pairs)
     def __repr__(self): return f"Taxonomy({self.n_species} species, {self.n_pairs} species×disease pairs)"
 
 # %% ../nbs/00_taxonomy.ipynb #da563cdd

@@ -33,7 +33,9 @@ class HierMetric(Metric):
     def __init__(self, name: str, pair_species, k: int = 1):
         self._name, self.k, self.pair_species = name, k, torch.as_tensor(list(pair_species))
     @property
-    def name(self): return self._name
+    def name(self):
+        "The metric's name, as fastai shows it."
+        return self._name
     def reset(self): self.correct, self.n = 0, 0
     def score(self, preds, ys, yp) -> torch.Tensor:
         "Per-sample hits (0/1) for a batch."
@@ -46,7 +48,9 @@ class HierMetric(Metric):
         hits = self.score(learn.pred, *learn.yb)
         self.correct += hits.sum().item(); self.n += len(hits)
     @property
-    def value(self): return self.correct / self.n if self.n else None
+    def value(self):
+        "The metric over the batches seen so far."
+        return self.correct / self.n if self.n else None
 
 def hierarchical_metrics(pair_species) -> list[HierMetric]:
     "species top-1, disease top-1 and top-3 within the true species, joint top-1."
@@ -94,6 +98,7 @@ class CheckpointCallback(Callback):
         if (self.out / 'best.pt').exists():   # a resumed run only replaces best.pt with something better
             self.best = json.loads(torch.load(self.out / 'best.pt', map_location='cpu', weights_only=True)['metrics']).get(monitor) or -math.inf
     def after_epoch(self):
+        "Save `last.pt`, and `best.pt` when the monitored metric improved."
         if rank_distrib() != 0 or self.epoch < self.start_epoch: return   # skipped epochs of a resumed run
         names = self.recorder.metric_names[1:-1]   # drop 'epoch' and 'time'
         vals = dict(zip(names, self.recorder.log[1:len(names) + 1]))

@@ -1,0 +1,45 @@
+"""Docs check CI can run without Quarto: every public name a module exports (its `__all__`) and every public method
+of an exported class has a docstring, and every exported function and class is shown with `show_doc` in the notebook
+it comes from. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
+import importlib, inspect, json, re, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def notebook_of(module: str) -> Path:
+    "The notebook whose `#| default_exp` is `module`."
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        cells = json.loads(nb.read_text())['cells']
+        if any(re.search(rf'^#\|\s*default_exp\s+{re.escape(module)}\s*$', ''.join(c['source']), re.M) for c in cells): return nb
+    raise SystemExit(f'no notebook exports plantvit.{module}')
+
+def own_doc(obj) -> str:
+    "The object's own docstring (dataclasses' generated signature docstrings do not count)."
+    d = inspect.getdoc(obj) if not inspect.isclass(obj) else obj.__dict__.get('__doc__')
+    if inspect.isclass(obj) and d and re.match(rf'{obj.__name__}\(', d): return ''
+    return (d or '').strip()
+
+def problems() -> list[str]:
+    out = []
+    for py in sorted((ROOT / 'plantvit').glob('*.py')):
+        if py.name.startswith('_'): continue
+        mod = importlib.import_module(f'plantvit.{py.stem}')
+        names = getattr(mod, '__all__', [])
+        if not names: continue
+        nb = notebook_of(py.stem); src = nb.read_text()
+        for n in names:
+            obj = getattr(mod, n)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)): continue      # constants are documented in prose
+            if not own_doc(obj): out.append(f'plantvit.{py.stem}.{n}: no docstring')
+            if f'show_doc({n}' not in src: out.append(f'plantvit.{py.stem}.{n}: not shown with show_doc in {nb.name}')
+            if inspect.isclass(obj):
+                for m, f in vars(obj).items():
+                    if m.startswith('_') or not (inspect.isfunction(f) or isinstance(f, (property, classmethod, staticmethod))): continue
+                    fn = f.fget if isinstance(f, property) else getattr(f, '__func__', f)
+                    if not (inspect.getdoc(fn) or '').strip(): out.append(f'plantvit.{py.stem}.{n}.{m}: no docstring')
+    return out
+
+if __name__ == '__main__':
+    p = problems()
+    print('\n'.join(p) if p else 'docs check: every exported function and class has a docstring and a show_doc')
+    sys.exit(1 if p else 0)

@@ -32,13 +32,14 @@ def distillation_loss(student: tuple, teacher_species_logits: torch.Tensor, teac
 class Distill(Callback):
     "Mix the hierarchical loss with a distillation term from a bundle's model (the teacher), on training batches."
     order = 55
-    def __init__(self, teacher, alpha: float = 0.5, T: float = 2.0, kind: str = 'fp32', threads: int | None = None):
+    def __init__(self, teacher, alpha: float = 0.5, T: float = 2.0, kind: str | None = None, threads: int | None = None):
         self.teacher = teacher if isinstance(teacher, Bundle) else Bundle(teacher)
+        kind = kind or ('fp32' if 'fp32' in self.teacher.meta['models'] else self.teacher.meta['default_model'])   # a shipped bundle has INT8 only
         self.alpha, self.T, self.kind, self.threads = alpha, T, kind, threads
         if not 0 <= alpha <= 1: raise ValueError(f'alpha must be in [0, 1], got {alpha}')
 
     def before_fit(self):
-        "Open the teacher's ONNX session once, before training starts."
+        "Check that teacher and data share one taxonomy; prepare the re-normalisation of batches to the teacher's input."
         tax = getattr(self.dls, 'taxonomy', None)
         if tax is not None and tax != self.teacher.taxonomy:
             raise ValueError(f'the teacher knows {self.teacher.taxonomy}, the data {tax}: they must share one taxonomy')

@@ -147,7 +147,9 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
 def cmd_ship(a: argparse.Namespace) -> int:
     "`plantvit ship`: copy a bundle with only the models to serve (INT8 by default), e.g. into plantvit/bundles/default."
     from plantvit.bundle import slim_copy
+    from plantvit.export import update_metrics
     b = slim_copy(a.bundle, a.out, keep=a.keep, overwrite=a.overwrite)
+    b = update_metrics(b, {})                      # the card says which models this copy holds
     size = sum(f.stat().st_size for f in b.path.rglob('*') if f.is_file())
     print(f"{b.path}: models {', '.join(b.meta['models'])}, {size / 1e6:.1f} MB")
     return 0

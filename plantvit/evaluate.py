@@ -17,12 +17,12 @@ from .ood import bundle_outputs, leaf_halves
 from .taxonomy import Taxonomy, UnknownClassError
 
 # %% auto #0
-__all__ = ['METRICS', 'PERTURBATIONS', 'EvaluateError', 'evaluation_rows', 'level_hits', 'Evaluation', 'run_bundle',
-           'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
-           'add_calibration', 'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions', 'perturb',
-           'robustness', 'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask', 'remove_background',
-           'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map', 'plot_embedding_map',
-           'evaluation_report']
+__all__ = ['METRICS', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'level_hits', 'Evaluation',
+           'run_bundle', 'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report',
+           'plot_reliability', 'add_calibration', 'metrics', 'class_table', 'species_table', 'confusion',
+           'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe',
+           'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay',
+           'embedding_map', 'plot_embedding_map', 'evaluation_report']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -114,26 +114,31 @@ def answer_confidence(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     r = route(outputs, pair_species)
     return {'species': r['species'], 'species_prob': r['species_prob'], 'pair': r['pair'], 'confidence': r['confidence']}
 
-# %% ../nbs/10_evaluate.ipynb #bb1a3fca
+# %% ../nbs/10_evaluate.ipynb #851abf1e
+def _nll_joint(sl, dl, sid, pid, ps, t):
+    "Mean negative log-likelihood of the true (species, disease) pair with both levels divided by `t`."
+    z = sl / t; z = z - z.max(1, keepdims=True)
+    log_ps = z[np.arange(len(sid)), sid] - np.log(np.exp(z).sum(1))
+    d = np.where(ps[None] == sid[:, None], dl / t, -np.inf)
+    m = d.max(1, keepdims=True)
+    log_pd = d[np.arange(len(pid)), pid] - (m[:, 0] + np.log(np.exp(d - m).sum(1)))
+    return float(-(log_ps + log_pd).mean())
+
 def _nll_species(logits, y, t):
     z = logits / t; z = z - z.max(1, keepdims=True)
     return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1))).mean())
 
-def _nll_disease(logp, pid, sid, ps, t):
-    z = np.where(ps[None] == sid[:, None], logp / t, -np.inf)
-    m = z.max(1, keepdims=True)
-    return float(-(z[np.arange(len(pid)), pid] - (m[:, 0] + np.log(np.exp(z - m).sum(1)))).mean())
-
 def fit_temperature(outputs: dict, species_id, pair_id, pair_species, bounds=(0.05, 20.0)) -> dict[str, float]:
-    "Temperatures `{'species', 'disease'}` minimising the NLL of the true species and of the true disease within it."
+    "One temperature for both levels, minimising the NLL of the true joint class: `{'species': T, 'disease': T}`."
     from scipy.optimize import minimize_scalar
     sl, dl = np.asarray(outputs['species_logits'], np.float64), np.asarray(outputs['disease_logp'], np.float64)
     sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
     lo, hi = np.log(bounds[0]), np.log(bounds[1])
-    fit = lambda f: float(np.exp(minimize_scalar(lambda lt: f(np.exp(lt)), bounds=(lo, hi), method='bounded',
-                                                 options={'xatol': 1e-4}).x))
-    return {'species': round(fit(lambda t: _nll_species(sl, sid, t)), 4),
-            'disease': round(fit(lambda t: _nll_disease(dl, pid, sid, ps, t)), 4)}
+    r = minimize_scalar(lambda lt: _nll_joint(sl, dl, sid, pid, ps, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
+    t = float(np.exp(r.x))
+    if min(r.x - lo, hi - r.x) < np.log(2):          # within a factor 2 of a bound: the NLL is flat there, nothing to fit
+        raise EvaluateError(f"the temperature ran to its bound ({t:.3g}): no mistake among these photos to calibrate on")
+    return {'species': round(t, 4), 'disease': round(t, 4)}
 
 # %% ../nbs/10_evaluate.ipynb #8a4f98e0
 def calibration_report(ev: Evaluation, n_bins: int = 15, seed: int = 1) -> dict:
@@ -349,29 +354,35 @@ def leaf_mask(img: Image.Image) -> np.ndarray:
     biggest = 1 + int(np.argmax(ndimage.sum(m, lab, range(1, n + 1))))
     return ndimage.binary_fill_holes(lab == biggest)
 
-def remove_background(img: Image.Image, fill=(0, 0, 0)) -> Image.Image:
-    "The photo with everything outside `leaf_mask` set to `fill`."
+def remove_background(img: Image.Image, fill='black') -> Image.Image:
+    "The photo with everything outside `leaf_mask` replaced: `fill` 'black', 'flat' (the removed pixels' median colour) or an RGB tuple."
     a = np.asarray(img.convert('RGB')).copy()
-    a[~leaf_mask(img)] = fill
+    bg = ~leaf_mask(img)
+    if isinstance(fill, str):
+        if fill not in ('black', 'flat'): raise ValueError(f"fill must be 'black', 'flat' or an RGB tuple, got {fill!r}")
+        fill = (0, 0, 0) if fill == 'black' or not bg.any() else tuple(int(v) for v in np.median(a[bg], axis=0))
+    a[bg] = fill
     return Image.fromarray(a)
 
+BACKGROUNDS = {'as is': None, 'black': 'black', 'flat colour': 'flat'}
+
 def background_removed_accuracy(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> pd.DataFrame:
-    "Joint and species top-1 per source on the photos as they are and with the background removed, and the leaf's share of the photo."
-    prep, ps = bundle.preprocessing, bundle.taxonomy.pair_species
+    "Species and joint top-1 per source with the background as is, black, and one flat colour; Δ joint against as is; the leaf's share."
+    ps = bundle.taxonomy.pair_species
     imgs = [open_image(p) for p in rows.path]
     area = np.array([leaf_mask(i).mean() for i in imgs])
-    res = {}
-    for name, photos in (('as is', imgs), ('background removed', [remove_background(i) for i in imgs])):
-        o, kept, _ = bundle_outputs(bundle, photos, kind=kind, threads=threads)
-        res[name] = level_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
+    src = rows.source.to_numpy()
     out = []
-    for s in sorted(rows.source.unique()):
-        i = (rows.source == s).to_numpy()
-        out.append({'source': s, 'n': int(i.sum()), 'leaf_share_of_photo': float(area[i].mean()),
-                    **{f'{k} {name}': float(h[k][i].mean()) for name, h in res.items() for k in ('species_top1', 'joint_top1')}})
+    for name, fill in BACKGROUNDS.items():
+        o, kept, _ = bundle_outputs(bundle, imgs if fill is None else [remove_background(i, fill) for i in imgs], kind=kind, threads=threads)
+        h = level_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
+        for s in sorted(set(src)):
+            i = src[kept] == s
+            out.append({'source': s, 'background': name, 'n': int(i.sum()), 'leaf_share_of_photo': float(area[kept][i].mean()),
+                        'species_top1': float(h['species_top1'][i].mean()), 'joint_top1': float(h['joint_top1'][i].mean())})
     t = pd.DataFrame(out)
-    t['delta_joint_top1'] = t['joint_top1 background removed'] - t['joint_top1 as is']
-    return t
+    t['delta_joint_top1'] = t.joint_top1 - t.source.map(t[t.background == 'as is'].set_index('source').joint_top1)
+    return t.sort_values(['source', 'background'], key=lambda c: c.map({k: i for i, k in enumerate(BACKGROUNDS)}) if c.name == 'background' else c).reset_index(drop=True)
 
 # %% ../nbs/10_evaluate.ipynb #fc27d50f
 def cam_layer(model) -> tuple:
@@ -455,10 +466,9 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     res = metrics(ev)
     tables = {'per species': species_table(ev), 'per class': class_table(ev)}
     figs = {'confusion': plot_confusions(ev)}
-    try:
-        res['calibration'] = calibration_report(ev)
-        figs['reliability'] = plot_reliability(ev, res['calibration']['temperature']).figure
-    except EvaluateError as e: say(f'calibration skipped: {e}')
+    try: res['calibration'] = calibration_report(ev); t = res['calibration']['temperature']
+    except EvaluateError as e: say(f'calibration not refitted: {e}'); t = ev.temperature      # the bundle's own
+    figs['reliability'] = plot_reliability(ev, t).figure
     if robust:
         say('robustness: blur, JPEG, brightness …'); tables['robustness'] = rb = robustness(bundle, rows, kind=kind, threads=threads)
         res['robustness'] = rb.to_dict('records'); figs['robustness'] = plot_robustness(rb)

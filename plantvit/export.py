@@ -367,7 +367,9 @@ def _card_metrics(ev: dict) -> list[str]:
 def _card_calibration(cal: dict) -> list[str]:
     "The card's lines on calibration, from metrics.json's `calibration` (written by `plantvit calibrate`)."
     b, a, t = cal['before'], cal['after'], cal['temperature']
-    return [f"Confidences are temperature-scaled (species T = {t['species']:.3f}, disease T = {t['disease']:.3f}), fitted on "
+    which = (f"one temperature for both levels, T = {t['species']:.3f}" if t['species'] == t['disease'] else
+             f"species T = {t['species']:.3f}, disease T = {t['disease']:.3f}")
+    return [f"Confidences are temperature-scaled ({which}), fitted on "
             f"{cal['fit_photos']:,} val photos and measured on {cal['test_photos']:,} others (split by leaf). Expected calibration "
             f"error ({cal['n_bins']} bins) of the answer's confidence:", '',
             '| | species ECE | joint ECE | mean confidence | joint top-1 |', '|---|---|---|---|---|',
@@ -439,12 +441,13 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
         L.append(f"- **INT8**: ONNX Runtime quantization, {how}; {kept}.")
     files = ev['models'] if ev else {k: v for k, v in ex.get('files', {}).items()}
     if files:
-        L += ['', '| model | file | size | batch-1 latency |', '|---|---|---|---|']
+        L += ['', '| model | file | size | batch-1 latency | in this bundle |', '|---|---|---|---|---|']
         note = (f"Latency: median of {ev['latency_repeats']} runs on one photo, {ev['threads']} ONNX Runtime threads, on the "
                 "machine that exported the bundle (CPU only); a busy machine makes it slower and noisier." if ev else '')
         for k, m in files.items():
             lat = f"{m['latency_ms']:.1f} ms" if ev else 'not measured'
-            L.append(f"| {k.upper()} | `{m['file']}` | {_mb(m['bytes'])} | {lat} |")
+            here = 'yes' if k in meta.get('models', {k: None}) else 'no: measured at export, left out of this copy'
+            L.append(f"| {k.upper()} | `{m['file']}` | {_mb(m['bytes'])} | {lat} | {here} |")
         if note: L += ['', note]
     L += ['', '## Data and splits', '']
     if data:

@@ -1,6 +1,6 @@
 """Docs check CI can run without Quarto: every public name a module exports (its `__all__`) and every public method
-of an exported class has a docstring, and every exported function and class is shown with `show_doc` in the notebook
-it comes from. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
+of an exported class has a docstring, every exported function and class is shown with `show_doc` in the notebook
+it comes from, and every notebook is in the docs' sidebar. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
 import importlib, inspect, json, re, sys
 from pathlib import Path
 
@@ -37,6 +37,8 @@ def problems() -> list[str]:
                     if m.startswith('_') or not (inspect.isfunction(f) or isinstance(f, (property, classmethod, staticmethod))): continue
                     fn = f.fget if isinstance(f, property) else getattr(f, '__func__', f)
                     if not (inspect.getdoc(fn) or '').strip(): out.append(f'plantvit.{py.stem}.{n}.{m}: no docstring')
+    sidebar = (ROOT / 'nbs' / 'sidebar.yml').read_text()
+    out += [f'{nb.name}: not in nbs/sidebar.yml' for nb in sorted((ROOT / 'nbs').glob('*.ipynb')) if nb.name not in sidebar]
     return out
 
 if __name__ == '__main__':

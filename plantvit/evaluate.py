@@ -345,14 +345,17 @@ def _otsu(v: np.ndarray, bins: int = 256) -> float:
     return float(centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)])
 
 def leaf_mask(img: Image.Image) -> np.ndarray:
-    "A boolean mask of the leaf: saturation above Otsu's threshold, opened, its largest connected region, holes filled."
+    "A boolean mask of the leaf: excess green (2g − r − b of the chromaticity) above Otsu's threshold, its largest region, closed, holes filled."
     from scipy import ndimage
-    sat = np.asarray(img.convert('HSV'), np.float32)[..., 1] / 255
-    m = ndimage.binary_opening(sat > _otsu(sat.ravel()), iterations=2)
+    a = np.asarray(img.convert('RGB'), np.float32) / 255
+    s = a.sum(2) + 1e-6
+    exg = (2 * a[..., 1] - a[..., 0] - a[..., 2]) / s           # brightness-free: shadows and grey, blue or purple tables < 0
+    v = (exg - exg.min()) / max(float(exg.max() - exg.min()), 1e-6)
+    m = ndimage.binary_opening(v > _otsu(v.ravel()), iterations=2)
     lab, n = ndimage.label(m)
-    if n == 0: return np.ones(sat.shape, bool)                      # nothing stands out: keep the photo whole
+    if n == 0: return np.ones(m.shape, bool)                      # nothing stands out: keep the photo whole
     biggest = 1 + int(np.argmax(ndimage.sum(m, lab, range(1, n + 1))))
-    return ndimage.binary_fill_holes(lab == biggest)
+    return ndimage.binary_fill_holes(ndimage.binary_closing(lab == biggest, iterations=3))   # lesions inside the leaf stay
 
 def remove_background(img: Image.Image, fill='black') -> Image.Image:
     "The photo with everything outside `leaf_mask` replaced: `fill` 'black', 'flat' (the removed pixels' median colour) or an RGB tuple."

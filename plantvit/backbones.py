@@ -187,7 +187,7 @@ def _check_arch(arch: str) -> str:
     raise BackboneError(f"unknown timm architecture {arch!r}" + hint)
 
 def _read_weights(path: Path) -> dict[str, torch.Tensor]:
-    "A state dict from a `.safetensors`, `.pth` or `.pt` file (also a checkpoint with a 'state_dict' or 'model' entry)."
+    "A state dict from a `.safetensors`, `.pth` or `.pt` file (a checkpoint with a 'state_dict' or 'model' entry; a plantvit `best.pt` gives its backbone)."
     try: sd = timm.models.load_state_dict(str(path), use_ema=False)
     except Exception as e:
         why = (str(e).splitlines() or [''])[0][:120]
@@ -195,6 +195,8 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
                             f"safetensors ({type(e).__name__}: {why})") from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise BackboneError(f"{str(path)!r} holds no state dict (a dict of tensors)")
+    if any(k.startswith('backbone.') for k in sd):         # a plantvit checkpoint (best.pt): its backbone, not its head
+        sd = {k[len('backbone.'):]: v for k, v in sd.items() if k.startswith('backbone.')}
     return sd
 
 def feature_dim(model: nn.Module) -> int:

@@ -13,16 +13,17 @@ from PIL import Image, ImageEnhance, ImageFilter
 from .bundle import Bundle, default_bundle, scale_outputs
 from .data import organize
 from .imaging import ImageError, open_image, resize_square
-from .ood import bundle_outputs, leaf_halves
+from .ood import bundle_outputs, leaf_halves, route
+from .export import METRIC_NAMES, hierarchical_hits   # torch comes with export: evaluation is build time, not serving
 from .taxonomy import Taxonomy, UnknownClassError
 
 # %% auto #0
-__all__ = ['METRICS', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'level_hits', 'Evaluation',
-           'run_bundle', 'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report',
-           'plot_reliability', 'add_calibration', 'metrics', 'class_table', 'species_table', 'confusion',
-           'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe',
-           'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay',
-           'embedding_map', 'plot_embedding_map', 'evaluation_report']
+__all__ = ['PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece',
+           'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability', 'add_calibration',
+           'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions', 'perturb', 'robustness',
+           'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask', 'remove_background',
+           'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map', 'plot_embedding_map',
+           'evaluation_report']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -55,17 +56,6 @@ def evaluation_rows(sources,                      # as for `organize`: class-fol
                          'pair_id': pid, 'split': df.split.astype(str), 'group': df.group.astype(str)})
 
 # %% ../nbs/10_evaluate.ipynb #3cf216db
-METRICS = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
-
-def level_hits(outputs: dict, species_id, pair_id, pair_species) -> dict[str, np.ndarray]:
-    "Per photo: species top-1, disease top-1 and top-3 within the true species, joint top-1 (boolean arrays)."
-    dl, ps = np.asarray(outputs['disease_logp']), np.asarray(pair_species)
-    sid, pid = np.asarray(species_id), np.asarray(pair_id)
-    within = np.where(ps[None, :] == sid[:, None], dl, -np.inf)        # only the true species' diseases compete
-    top3 = np.argsort(-within, axis=1, kind='stable')[:, :3]
-    return {'species_top1': np.asarray(outputs['species_logits']).argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
-            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': np.asarray(outputs['joint_probs']).argmax(1) == pid}
-
 @dataclass
 class Evaluation:
     "A bundle's raw outputs on evaluation photos: `rows` (readable photos), `outputs`, `errors` `{path: reason}`, `temperature`."
@@ -82,8 +72,8 @@ class Evaluation:
         return scale_outputs(self.outputs, self.temperature, self.taxonomy.pair_species)
     @property
     def hits(self) -> dict[str, np.ndarray]:
-        "Per photo, whether each level is right (`level_hits`)."
-        return level_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
+        "Per photo, whether each level is right (`plantvit.export.hierarchical_hits`)."
+        return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> Evaluation:
     "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`."
@@ -110,7 +100,6 @@ def ece(confidence, correct, n_bins: int = 15) -> float:
 
 def answer_confidence(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     "The routed answer's species and joint class, and their confidences, as a `Prediction` states them."
-    from plantvit.ood import route
     r = route(outputs, pair_species)
     return {'species': r['species'], 'species_prob': r['species_prob'], 'pair': r['pair'], 'confidence': r['confidence']}
 
@@ -188,7 +177,7 @@ def add_calibration(bundle_dir, report: dict, verbose: bool = True) -> Bundle:
 
 # %% ../nbs/10_evaluate.ipynb #ab3a0377
 def _summary(h: dict, idx, conf: dict, pair_id, species_id) -> dict:
-    out = {'n': int(len(idx))} | {k: float(h[k][idx].mean()) for k in METRICS}
+    out = {'n': int(len(idx))} | {k: float(h[k][idx].mean()) for k in METRIC_NAMES}
     out['species_ece'] = ece(conf['species_prob'][idx], conf['species'][idx] == species_id[idx])
     out['joint_ece'] = ece(conf['confidence'][idx], conf['pair'][idx] == pair_id[idx])
     return out
@@ -224,7 +213,7 @@ def class_table(ev: Evaluation) -> pd.DataFrame:
 def species_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species): photos and the four hierarchical accuracies."
     h, r = ev.hits, ev.rows
-    return pd.DataFrame([{'source': s, 'species': sp, 'n': len(g), **{k: float(h[k][g.index].mean()) for k in METRICS}}
+    return pd.DataFrame([{'source': s, 'species': sp, 'n': len(g), **{k: float(h[k][g.index].mean()) for k in METRIC_NAMES}}
                          for (s, sp), g in r.groupby(['source', 'species'])])
 
 # %% ../nbs/10_evaluate.ipynb #a4873906
@@ -285,7 +274,7 @@ def robustness(bundle: Bundle, rows: pd.DataFrame, perturbations: dict = PERTURB
     out = []
     for k, lv in [('clean', 0)] + [(k, l) for k, ls in perturbations.items() for l in ls]:
         o, kept, _ = bundle_outputs(bundle, [perturb(b, k, lv) for b in base], kind=kind, threads=threads)
-        h = level_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
+        h = hierarchical_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
         src = rows.source.to_numpy()[kept]
         for s in ['(all)', *sorted(set(src))]:
             i = np.ones(len(src), bool) if s == '(all)' else src == s
@@ -378,7 +367,7 @@ def background_removed_accuracy(bundle: Bundle, rows: pd.DataFrame, kind: str | 
     out = []
     for name, fill in BACKGROUNDS.items():
         o, kept, _ = bundle_outputs(bundle, imgs if fill is None else [remove_background(i, fill) for i in imgs], kind=kind, threads=threads)
-        h = level_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
+        h = hierarchical_hits(o, rows.species_id.to_numpy()[kept], rows.pair_id.to_numpy()[kept], ps)
         for s in sorted(set(src)):
             i = src[kept] == s
             out.append({'source': s, 'background': name, 'n': int(i.sum()), 'leaf_share_of_photo': float(area[kept][i].mean()),

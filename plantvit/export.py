@@ -243,6 +243,7 @@ METRIC_NAMES = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
 
 def hierarchical_hits(outputs, species_id, pair_id, pair_species) -> dict[str, np.ndarray]:
     "Per image: species top-1, disease top-1 and top-3 within the true species, joint top-1, as boolean arrays (NumPy)."
+    if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
     sl, dl, jp = (np.asarray(o) for o in outputs[:3])
     sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
     within = np.where(ps[None, :] == sid[:, None], dl, -np.inf)       # only the true species' diseases compete
@@ -388,7 +389,7 @@ def _card_browser(br: dict) -> list[str]:
          f"| {_pct(r.get('answered_in_browser'))} | {_pct(r.get('browser_accuracy_on_its_answers'))} | "
          f"{_pct(r.get('server_accuracy_on_those'))} | {_pct(r.get('hybrid_accuracy'))} | {_pct(r.get('server_accuracy_all'))} | "
          f"{_pct(r.get('non_plant_answered_in_browser'))} |"]
-    if br.get('server_arch') and br.get('server_arch') != br.get('teacher_arch'):
+    if br.get('server_arch'):
         L += ['', f"The thresholds and figures are measured against this bundle's server model (`{br['server_arch']}`)."]
     return L
 

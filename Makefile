@@ -26,9 +26,11 @@ setup: $(BIN)/.installed web/node_modules/.package-lock.json
 run: setup
 	$(BIN)/plantvit serve
 
-# The tests: every notebook, top to bottom (slow cells only with `--flags slow`).
+# The tests: every notebook, top to bottom (slow cells only with `--flags slow`). The notebooks' temporary folders
+# (organized copies, caches, exports: 0.5-2 GB a run) go to one folder that is removed afterwards, pass or fail.
 test: setup
-	$(BIN)/nbdev_test --n_workers 2 --do_print
+	@tmp=$$(mktemp -d -t plantvit-test.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "nbdev_test --n_workers 2 --do_print (TMPDIR=$$tmp)"; TMPDIR=$$tmp $(BIN)/nbdev_test --n_workers 2 --do_print
 
 readme: setup
 	$(BIN)/python tools/readme.py

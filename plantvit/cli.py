@@ -28,6 +28,14 @@ def cmd_organize(a: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/11_cli.ipynb #c0e15ec7
+def _source_weight(v: str) -> tuple[str, float]:
+    "--oversample SOURCE=W → (SOURCE, W)."
+    src, sep, w = v.partition('=')
+    try:
+        if not (sep and src and float(w) > 0): raise ValueError
+    except ValueError: raise argparse.ArgumentTypeError(f'expected SOURCE=WEIGHT with a positive weight, e.g. ibean=2, got {v!r}') from None
+    return src, float(w)
+
 def _pretrained(v: str):
     "--pretrained: 'lite-package', 'hub' (timm's hub, needs network), 'none', or a weights file."
     return {'hub': True, 'none': False}.get(v, v)
@@ -43,7 +51,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         from plantvit.browser import Distill
         cbs.append(Distill(a.teacher, alpha=a.distill_alpha))
     learn = train(a.data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
-                  lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs)
+                  lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
+                  oversample=dict(a.oversample) or None, noise=a.noise)
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -120,6 +129,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split), kind=a.model, threads=a.threads)
         print(json_.dumps(metrics(ev), indent=1))
         return 0
+    if a.record and (a.quick or a.json or a.split != 'val' or a.model not in (None, b.meta['default_model'])):
+        raise ValueError("--record stores a full evaluation of the bundle's default model on the val split: drop --quick, --json, --split and --model")
     res = evaluation_report(b, a.sources, split=a.split, out=a.out, kind=a.model, threads=a.threads,
                             robust=not a.quick, probe=not a.quick, tsne=not a.quick)
     rows = [('overall', res['overall']), *res['sources'].items()]
@@ -127,6 +138,9 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     for name, s in rows:
         print(f"{name:14} {s['n']:>6} " + ' '.join(f'{100 * s[k]:>12.2f}%' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
     for name, t in res['tables'].items(): print(f'\n{name}\n{t.round(4).to_string(index=False)}')
+    if a.record:
+        from plantvit.evaluate import record_evaluation
+        record_evaluation(b.path, res); print(f'\nrecorded robustness and background in {b.path}/metrics.json and MODEL_CARD.md')
     return 0
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
@@ -192,6 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
+    t.add_argument('--oversample', action='append', type=_source_weight, default=[], metavar='SOURCE=W',
+                   help="draw SOURCE's training photos W times as often (e.g. ibean=2; repeatable; the epoch keeps its length)")
+    t.add_argument('--noise', type=float, default=0., metavar='P', help='blur or JPEG-compress a training photo with probability P (default 0)')
     t.add_argument('--teacher', type=Path, metavar='BUNDLE', help="distil from this bundle's model (e.g. the server's) besides the labels")
     t.add_argument('--distill-alpha', type=float, default=0.5, help='weight of the distillation term with --teacher (default 0.5)')
     t.set_defaults(func=cmd_train)
@@ -262,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')
     ev.add_argument('--out', type=Path, default=Path('plantvit-evaluation'), help='folder for report.md, metrics.json and the figures (default ./plantvit-evaluation)')
     ev.add_argument('--quick', action='store_true', help='skip robustness, the background probes and the t-SNE map')
+    ev.add_argument('--record', action='store_true', help="store the robustness and background tables in the bundle (metrics.json, MODEL_CARD.md)")
     ev.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
     ev.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
     ev.set_defaults(func=cmd_evaluate)

@@ -14,16 +14,17 @@ from fastai.data.transforms import ColReader, ColSplitter, Normalize
 from fastai.vision.core import PILImage
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import RandomResizedCrop, DihedralItem
-import random
+import io, random
 import torchvision.transforms as T
-from PIL import Image
+from PIL import Image, ImageFilter
+from fastai.callback.data import WeightedDL   # patches DataBlock.weighted_dataloaders
 from .imaging import open_image, resize_square, center_crop, ImageError
 from .backbones import Preprocessing
 from .data import read_manifest
 
 # %% auto #0
 __all__ = ['ImageCache', 'build_cache', 'CenterCrop', 'CachedPixels', 'DecodedPixels', 'DataError', 'check_splits', 'LeafJitter',
-           'leaf_augmentations', 'hierarchical_dls']
+           'FieldNoise', 'leaf_augmentations', 'source_weights', 'hierarchical_dls']
 
 # %% ../nbs/01b_dataloaders.ipynb #a5a1a8f8
 def _decode_row(job) -> tuple[str, bytes | None, str | None]:
@@ -138,29 +139,54 @@ class LeafJitter(Transform):
             x = Image.merge('HSV', (h.point(lambda i: (i + shift) % 256), s, v)).convert('RGB')
         return x
 
-def leaf_augmentations(size: int, min_scale: float = 0.5) -> tuple[list, list]:
-    "(item, batch) transforms for leaves: jitter, random resized crop and the 8 flips/right-angle turns on the training side, centre crop on val."
+class FieldNoise(Transform):
+    "Training-side camera noise on the cropped image: with probability `p`, a Gaussian blur or a JPEG re-encode (half each)."
+    split_idx, order = 0, 2   # after the crop: the blur radius and JPEG blocks are at the model's own scale, as the robustness test applies them
+    def __init__(self, p: float = 0.3, max_blur: float = 2.0, min_quality: int = 15, max_quality: int = 60):
+        if not 0 <= p <= 1: raise ValueError(f'FieldNoise: p must be in [0, 1], got {p}')
+        self.p, self.max_blur, self.quality = p, max_blur, (min_quality, max_quality)
+    def encodes(self, x: PILImage):
+        if random.random() >= self.p: return x
+        if random.random() < 0.5: return PILImage(x.filter(ImageFilter.GaussianBlur(random.uniform(0.5, self.max_blur))))
+        buf = io.BytesIO(); x.save(buf, 'JPEG', quality=random.randint(*self.quality)); buf.seek(0)
+        return PILImage.create(buf)
+
+def leaf_augmentations(size: int, min_scale: float = 0.5, noise: float = 0.) -> tuple[list, list]:
+    "(item, batch) transforms for leaves: jitter, random resized crop and the 8 flips/right-angle turns on the training side (plus `FieldNoise(noise)` if `noise` > 0), centre crop on val."
     crop = RandomResizedCrop(size, min_scale=min_scale); crop.split_idx = 0
-    return [LeafJitter(), crop, CenterCrop(size), DihedralItem(p=1.0)], []
+    return [LeafJitter(), crop, CenterCrop(size), DihedralItem(p=1.0), *([FieldNoise(noise)] if noise else [])], []
+
+def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
+    "Per-row sampling weights from `{source: weight}` (sources not named weigh 1), or None for plain shuffling."
+    if not weights: return None
+    known = sorted(df.source.unique())
+    unknown = sorted(set(weights) - set(known))
+    if unknown: raise DataError(f"cannot oversample unknown source(s) {', '.join(map(repr, unknown))}: the manifest's sources are {', '.join(map(repr, known))}")
+    bad = {k: v for k, v in weights.items() if not (isinstance(v, (int, float)) and v > 0)}
+    if bad: raise DataError(f'oversampling weights must be positive numbers, got {bad}')
+    return df.source.map(lambda s: float(weights.get(s, 1.0))).to_numpy()
 
 def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool = True,
-                     num_workers: int = 0, cache_dir=None, seed: int | None = 0, **kwargs):
-    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id."
+                     num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
+                     noise: float = 0., **kwargs):
+    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `oversample` weighs sources, `noise` adds `FieldNoise`."
     df, tax = read_manifest(data_dir)
     df = df[df.split.isin(['train', 'val'])].reset_index(drop=True)
     check_splits(df, tax)
+    wgts = source_weights(df, oversample)
     if cache:
         folder = Path(cache_dir or Path(data_dir) / 'cache')
         build_cache(df.path, folder, prep.resize_size, prep.interpolation)
         get_x = CachedPixels(folder)
     else: get_x = DecodedPixels(prep.resize_size, prep.interpolation)
-    item_tfms, batch_tfms = leaf_augmentations(prep.size) if augment else ([CenterCrop(prep.size)], [])
+    item_tfms, batch_tfms = leaf_augmentations(prep.size, noise=noise) if augment else ([CenterCrop(prep.size)], [])
     if not augment: item_tfms[0].split_idx = None   # centre crop on both sides
     block = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=list(range(tax.n_species))), CategoryBlock(vocab=list(range(tax.n_pairs)))),
                       n_inp=1, get_x=get_x, get_y=[ColReader('species_id'), ColReader('pair_id')],
                       splitter=ColSplitter('split', on='val'),
                       item_tfms=item_tfms, batch_tfms=[*batch_tfms, Normalize.from_stats(torch.tensor(prep.mean), torch.tensor(prep.std))])
     if seed is not None: torch.manual_seed(seed)
-    dls = block.dataloaders(df, bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)
+    if wgts is None: dls = block.dataloaders(df, bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)
+    else: dls = block.weighted_dataloaders(df, wgts, bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)   # fastai's WeightedDL
     dls.taxonomy, dls.preprocessing, dls.manifest = tax, prep, df
     return dls

@@ -23,7 +23,7 @@ __all__ = ['PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', '
            'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions', 'perturb', 'robustness',
            'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask', 'remove_background',
            'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map', 'plot_embedding_map',
-           'evaluation_report']
+           'evaluation_report', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -489,3 +489,15 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     for f in figs.values(): plt.close(f)
     res['tables'] = tables
     return res
+
+# %% ../nbs/10_evaluate.ipynb #1be7c97d
+def record_evaluation(bundle_dir, res: dict, split: str = 'val') -> Bundle:
+    "Store `evaluation_report`'s robustness and background tables in the bundle's metrics.json; the card shows them."
+    from plantvit.export import update_metrics               # torch comes with it: build time only
+    if split != 'val': raise EvaluateError(f"only an evaluation of the val split can go into the model card, not {split!r}")
+    sections = {k: res[k] for k in ('robustness', 'background') if k in res}
+    if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
+    b = Bundle(bundle_dir)
+    if res.get('model') and res['model'] != b.meta.get('arch', '') + ' ' + b.meta.get('default_model', ''):
+        raise EvaluateError(f"this evaluation is of {res['model']!r}, not of {str(b.path)!r}'s default model")
+    return update_metrics(b, sections)

@@ -377,6 +377,36 @@ def _card_calibration(cal: dict) -> list[str]:
             *[f"| {name} | {_pct(m['species_ece'])} | {_pct(m['joint_ece'])} | {_pct(m['mean_confidence'])} | {_pct(m['joint_top1'])} |"
               for name, m in (('raw', b), ('scaled', a))]]
 
+def _card_robustness(rb: list[dict]) -> list[str]:
+    "The card's lines on damaged photos, from metrics.json's `robustness` (written by `plantvit evaluate --record`)."
+    t = pd.DataFrame(rb)
+    sources = [s for s in t.source.unique() if s != '(all)'] + (['(all)'] if (t.source == '(all)').any() else [])
+    n = t[t.perturbation == 'clean'].set_index('source').n
+    L = ["Joint top-1 on val photos damaged at the model's own scale (Gaussian blur σ in pixels, JPEG quality, brightness "
+         "factor), and the change against the clean photos in percentage points:", '',
+         '| damage | level | ' + ' | '.join(f"{'all' if s == '(all)' else s} ({int(n.get(s, 0)):,})" for s in sources) + ' |', '|---|---|' + '---|' * len(sources)]
+    for (k, lv), g in t.groupby(['perturbation', 'level'], sort=False):
+        g = g.set_index('source')
+        cell = lambda s: (_pct(g.joint_top1[s]) + ('' if k == 'clean' else f" ({100 * g.delta_joint_top1[s]:+.1f})")) if s in g.index else ''
+        L.append(f"| {k} | {'' if k == 'clean' else f'{lv:g}'} | " + ' | '.join(cell(s) for s in sources) + ' |')
+    return L
+
+def _card_background(bg: dict) -> list[str]:
+    "The card's lines on the background shortcut, from metrics.json's `background` (written by `plantvit evaluate --record`)."
+    L = []
+    if bp := [r for r in bg.get('border_pixels', []) if r['target'] == 'joint class' and r['source'] != '(all)']:
+        L += ["How much a photo's background alone gives away: a random forest that sees only 8 border pixels of each photo "
+              "names the joint class of " + '; '.join(f"{_pct(r['border_pixels_accuracy'])} of {r['source']} val photos "
+              f"(the most common class: {_pct(r['majority_baseline'])})" for r in bp) + '.']
+    if rm := bg.get('removed', []):
+        t = pd.DataFrame(rm)
+        L += ['', "Joint top-1 with the background cut away (leaf found by excess green and Otsu's threshold), against the photo as it is:", '',
+              '| source | leaf share of the photo | ' + ' | '.join(t.background.unique()) + ' |', '|---|---|' + '---|' * t.background.nunique()]
+        for s, g in t.groupby('source', sort=False):
+            L.append(f"| {s} | {_pct(g.leaf_share_of_photo.iloc[0])} | " + ' | '.join(
+                _pct(r.joint_top1) + ('' if r.background == 'as is' else f" ({100 * r.delta_joint_top1:+.1f})") for r in g.itertuples()) + ' |')
+    return L
+
 def _card_browser(br: dict) -> list[str]:
     "The card's lines on the browser model, from metrics.json's `browser` (written by `plantvit browser`)."
     r = br.get('report', {})
@@ -473,6 +503,9 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
     if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
+    if rb := metrics.get('robustness'): L += ['', '## Robustness: blurred, compressed and badly exposed photos', ''] + _card_robustness(rb)
+    if bg := metrics.get('background'): L += ['', '## Background shortcut', ''] + _card_background(bg)
+    worst = min((r for r in rb or [] if r['perturbation'] != 'clean'), key=lambda r: r['delta_joint_top1'], default=None)
     sources = data['by_source'] if data else {}
     lab_only = bool(sources) and all(SOURCES.get(s, {}).get('kind') == 'lab' for s in sources)
     L += ['', '## Intended use', '',
@@ -487,6 +520,9 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
               "OOD statistics (`plantvit ood` adds them)."),
           "- **Lab backgrounds.** PlantVillage photos show one leaf on a plain background; accuracy on them overstates "
           "accuracy on field photos (compare the rows above)" + (', and this model saw no field photos at all' if lab_only else '') + '.',
+          *([f"- **Sharp, well-exposed photos.** Damage costs accuracy (Robustness, above): at worst {worst['perturbation']} "
+             f"{worst['level']:g} takes {-100 * worst['delta_joint_top1']:.0f} points off the joint top-1 of {worst['source']} photos. "
+             "Retake a blurred or dark photo rather than trusting its answer."] if worst and worst['delta_joint_top1'] < -0.05 else []),
           "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "
           "are not recognised as such.",
           "- **INT8 is not FP32**: the quantized model can answer differently on some photos (agreement above).",

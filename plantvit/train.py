@@ -171,17 +171,18 @@ def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, o
 
 def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 1, size: int = 160,
           bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
-          dls=None, **kwargs) -> Learner:
-    "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`."
+          dls=None, oversample: dict | None = None, noise: float = 0., **kwargs) -> Learner:
+    "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`. `oversample` and `noise` go to `hierarchical_dls`."
     _check_arch(arch)                       # an unknown arch fails before any work
     read_manifest(data_dir)                 # so does a folder `organize` did not write
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     n_proc = start_distributed()
     if dls is None:
         prep = Preprocessing.from_timm(arch).with_size(size)
-        if rank_distrib() == 0: dls = hierarchical_dls(data_dir, prep, bs=bs, num_workers=num_workers)   # builds the cache
+        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise)
+        if rank_distrib() == 0: dls = hierarchical_dls(data_dir, prep, **dl_kw)   # builds the cache
         distrib_barrier()
-        if dls is None: dls = hierarchical_dls(data_dir, prep, bs=bs, num_workers=num_workers)
+        if dls is None: dls = hierarchical_dls(data_dir, prep, **dl_kw)
     learn = hierarchical_learner(dls, arch, pretrained=pretrained, **kwargs)
     done_phase, done_epoch, opt_state = None, -1, None
     if resume and (out / 'last.pt').exists():

@@ -455,7 +455,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     if rows.empty: raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
     say(f'{len(rows):,} {split} photos from {", ".join(sorted(rows.source.unique()))}')
     ev = run_bundle(bundle, rows, kind, threads)
-    res = metrics(ev)
+    res = metrics(ev) | {'split': split}
     tables = {'per species': species_table(ev), 'per class': class_table(ev)}
     figs = {'confusion': plot_confusions(ev)}
     try: res['calibration'] = calibration_report(ev); t = res['calibration']['temperature']
@@ -491,10 +491,10 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     return res
 
 # %% ../nbs/10_evaluate.ipynb #1be7c97d
-def record_evaluation(bundle_dir, res: dict, split: str = 'val') -> Bundle:
-    "Store `evaluation_report`'s robustness and background tables in the bundle's metrics.json; the card shows them."
+def record_evaluation(bundle_dir, res: dict) -> Bundle:
+    "Store `evaluation_report`'s robustness and background tables (of the val split) in the bundle's metrics.json; the card shows them."
     from plantvit.export import update_metrics               # torch comes with it: build time only
-    if split != 'val': raise EvaluateError(f"only an evaluation of the val split can go into the model card, not {split!r}")
+    if (split := res.get('split')) != 'val': raise EvaluateError(f"only an evaluation of the val split can go into the model card, not {split!r}")
     sections = {k: res[k] for k in ('robustness', 'background') if k in res}
     if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     b = Bundle(bundle_dir)

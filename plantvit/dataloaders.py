@@ -186,7 +186,7 @@ def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = 
                       splitter=ColSplitter('split', on='val'),
                       item_tfms=item_tfms, batch_tfms=[*batch_tfms, Normalize.from_stats(torch.tensor(prep.mean), torch.tensor(prep.std))])
     if seed is not None: torch.manual_seed(seed)
-    if wgts is None: dls = block.dataloaders(df, bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)
-    else: dls = block.weighted_dataloaders(df, wgts, bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)   # fastai's WeightedDL
+    kw = dict(bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)
+    dls = block.dataloaders(df, **kw) if wgts is None else block.weighted_dataloaders(df, wgts, **kw)   # fastai's WeightedDL
     dls.taxonomy, dls.preprocessing, dls.manifest = tax, prep, df
     return dls

@@ -79,9 +79,12 @@ def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, thre
     "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`."
     outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads)
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
-    kind = kind or bundle.meta['default_model']
     return Evaluation(rows.iloc[kept].reset_index(drop=True), outs, bundle.taxonomy,
-                      {rows.path.iloc[i]: e for i, e in errors.items()}, bundle.temperature, f"{bundle.meta.get('arch')} {kind}")
+                      {rows.path.iloc[i]: e for i, e in errors.items()}, bundle.temperature, _model_name(bundle, kind))
+
+def _model_name(bundle: Bundle, kind: str | None = None) -> str:
+    "How an evaluation names what it ran: the bundle's arch and the model kind (its default if None)."
+    return f"{bundle.meta.get('arch')} {kind or bundle.meta['default_model']}"
 
 # %% ../nbs/10_evaluate.ipynb #eab0e377
 def reliability(confidence, correct, n_bins: int = 15) -> pd.DataFrame:
@@ -498,6 +501,6 @@ def record_evaluation(bundle_dir, res: dict) -> Bundle:
     sections = {k: res[k] for k in ('robustness', 'background') if k in res}
     if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     b = Bundle(bundle_dir)
-    if res.get('model') and res['model'] != b.meta.get('arch', '') + ' ' + b.meta.get('default_model', ''):
+    if res.get('model') and res['model'] != _model_name(b):
         raise EvaluateError(f"this evaluation is of {res['model']!r}, not of {str(b.path)!r}'s default model")
     return update_metrics(b, sections)

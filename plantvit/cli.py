@@ -52,7 +52,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         cbs.append(Distill(a.teacher, alpha=a.distill_alpha))
     learn = train(a.data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
                   lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
-                  oversample=dict(a.oversample) or None, noise=a.noise)
+                  oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
+                  backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale)
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -202,7 +203,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--freeze-epochs', type=int, default=1, help='epochs with the backbone frozen first (default 1)')
     t.add_argument('--size', type=int, default=160, help='input size in pixels (default 160)')
     t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
-    t.add_argument('--lr', type=float, default=5e-3, help='peak learning rate of the head while the backbone is frozen (default 5e-3); unfrozen, the head gets lr/5 and the backbone lr/25')
+    t.add_argument('--lr', type=float, default=5e-3, help='peak learning rate of the head while the backbone is frozen (default 5e-3)')
+    t.add_argument('--unfrozen-lr', type=float, help="the head's peak learning rate once the backbone is unfrozen (default: lr/5)")
+    t.add_argument('--backbone-lr-ratio', type=float, default=0.2, help="the backbone's learning rate as a share of the head's once unfrozen (default 0.2)")
+    t.add_argument('--label-smoothing', type=float, default=0.1, help='label smoothing of both levels (default 0.1)')
+    t.add_argument('--min-scale', type=float, default=0.5, help="the random crop's smallest share of the photo's area (default 0.5)")
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')

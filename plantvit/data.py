@@ -10,13 +10,14 @@ from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute, pyarrow.parquet as pq
-from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, parse_class_name
+from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, UnknownClassError, parse_class_name
 from .imaging import sniff_image
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SPLITS', 'OrganizeError', 'Source', 'parse_source', 'group_of', 'split_of', 'split_in_name', 'Skipped',
            'ClassScan', 'SplitRule', 'scan_source', 'content_hash', 'Organized', 'organize', 'verify_images',
-           'species_index', 'write_organized', 'read_manifest', 'report', 'straddling_groups']
+           'species_index', 'write_organized', 'read_manifest', 'report', 'straddling_groups', 'in_taxonomy',
+           'restrict_to']
 
 # %% ../nbs/01_data.ipynb #954f953e
 class OrganizeError(ValueError):
@@ -358,3 +359,33 @@ def straddling_groups(df: pd.DataFrame) -> int:
     seen = np.zeros((groups.max() + 1 if len(groups) else 0, len(df.split.cat.categories)), dtype=bool)
     seen[groups, df.split.cat.codes.to_numpy()] = True
     return int((seen.sum(axis=1) > 1).sum())
+
+# %% ../nbs/01_data.ipynb #8c15a24a
+def in_taxonomy(df: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    "`df` (a manifest) with `species_id`/`pair_id` in `taxonomy`'s ids, matched by name; -1 where it lacks the species or the class, and `known` True where it has the class."
+    def _id(f, *a):
+        try: return f(*a)
+        except UnknownClassError: return -1
+    sp, ds = df.species.astype(str).to_numpy(), df.disease.astype(str).to_numpy()
+    uniq = set(zip(sp, ds))
+    sid = {s: _id(taxonomy.species_id, s) for s, _ in uniq}
+    pid = {k: _id(taxonomy.pair_id, *k) for k in uniq}
+    pair = np.array([pid[k] for k in zip(sp, ds)], dtype=np.int64)
+    return df.assign(species_id=np.array([sid[s] for s in sp], dtype=np.int64), pair_id=pair, known=pair >= 0)
+
+def restrict_to(data_dir, taxonomy: Taxonomy, out) -> Organized:
+    "The organized photos in `data_dir` of the classes `taxonomy` knows, written to `out` with `taxonomy`'s ids; the others are reported as skipped."
+    df, _ = read_manifest(data_dir)
+    m = in_taxonomy(df, taxonomy)
+    if not m.known.any(): raise OrganizeError(f"none of the photos in {str(data_dir)!r} is of a class of {taxonomy}")
+    kept = m[m.known].drop(columns='known').reset_index(drop=True)
+    flat = [taxonomy.flat_label(p) for p in range(taxonomy.n_pairs)]
+    kept['species'] = pd.Categorical.from_codes(kept.species_id, taxonomy.species)
+    kept['label'] = pd.Categorical.from_codes(kept.pair_id, flat)
+    kept['disease'] = kept.disease.astype(str).astype('category')
+    for c in ('species_id', 'pair_id'): kept[c] = kept[c].astype(df[c].dtype)
+    skipped = [Skipped(str(p), f'class {l} is not in the taxonomy', str(s)) for p, l, s in m.loc[~m.known, ['path', 'label', 'source']].itertuples(index=False)]
+    res = Organized(kept, taxonomy, skipped, Path(out))
+    write_organized(res, out)
+    return res
+

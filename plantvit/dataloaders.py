@@ -168,8 +168,8 @@ def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
 
 def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool = True,
                      num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
-                     noise: float = 0., **kwargs):
-    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `oversample` weighs sources, `noise` adds `FieldNoise`."
+                     noise: float = 0., min_scale: float = 0.5, **kwargs):
+    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area."
     df, tax = read_manifest(data_dir)
     df = df[df.split.isin(['train', 'val'])].reset_index(drop=True)
     check_splits(df, tax)
@@ -179,7 +179,7 @@ def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = 
         build_cache(df.path, folder, prep.resize_size, prep.interpolation)
         get_x = CachedPixels(folder)
     else: get_x = DecodedPixels(prep.resize_size, prep.interpolation)
-    item_tfms, batch_tfms = leaf_augmentations(prep.size, noise=noise) if augment else ([CenterCrop(prep.size)], [])
+    item_tfms, batch_tfms = leaf_augmentations(prep.size, min_scale=min_scale, noise=noise) if augment else ([CenterCrop(prep.size)], [])
     if not augment: item_tfms[0].split_idx = None   # centre crop on both sides
     block = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=list(range(tax.n_species))), CategoryBlock(vocab=list(range(tax.n_pairs)))),
                       n_inp=1, get_x=get_x, get_y=[ColReader('species_id'), ColReader('pair_id')],

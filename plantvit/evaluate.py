@@ -10,61 +10,55 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageEnhance, ImageFilter
-from .bundle import Bundle, default_bundle, scale_outputs
-from .data import organize
+from .bundle import Bundle, BundleError, default_bundle, scale_outputs
+from .data import organize, in_taxonomy
 from .imaging import ImageError, open_image, resize_square
-from .ood import bundle_outputs, leaf_halves, route
+from .ood import OODDetector, bundle_outputs, leaf_halves, route
+from .predict import decide
 from .export import METRIC_NAMES, hierarchical_hits   # torch comes with export: evaluation is build time, not serving
-from .taxonomy import Taxonomy, UnknownClassError
+from .taxonomy import Taxonomy
 
 # %% auto #0
-__all__ = ['PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece',
-           'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability', 'add_calibration',
-           'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions', 'perturb', 'robustness',
-           'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask', 'remove_background',
-           'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map', 'plot_embedding_map',
-           'evaluation_report', 'record_evaluation']
+__all__ = ['UNSEEN_OUTCOMES', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle',
+           'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
+           'add_calibration', 'unseen_table', 'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions',
+           'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask',
+           'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map',
+           'plot_embedding_map', 'evaluation_report', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
-    "Photos that cannot be evaluated against this bundle: unknown classes, an empty split, no readable photo."
+    "Photos that cannot be evaluated against this bundle: an empty split, no readable photo, a misuse of the rows."
 
 def evaluation_rows(sources,                      # as for `organize`: class-folder roots or `Species=PATH` strings
                     taxonomy: Taxonomy,           # the bundle's taxonomy: ids are remapped onto it
                     split: str = 'val',           # 'val', 'train', 'test' or 'all'
                     valid_pct: float = 0.2, seed: int = 0,   # the split rule, as given to `organize`
                     split_from_name: bool = False) -> pd.DataFrame:
-    "The photos of `sources` in `split`, with `source`, `species`, `disease`, and `species_id`/`pair_id` in the bundle's taxonomy."
+    "The photos of `sources` in `split`: `source`, `species`, `disease`, `species_id`/`pair_id` in the bundle's taxonomy (-1 where it lacks them) and `known`."
     res = organize(sources, valid_pct=valid_pct, seed=seed, split_from_name=split_from_name)
     df = res.manifest
     if split != 'all':
         if split not in set(df.split.astype(str)): raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
         df = df[df.split == split]
-    pairs = {(str(s), str(d)) for s, d in zip(df.species, df.disease)}
-    def known(s, d):
-        try: taxonomy.pair_id(s, d); return True
-        except UnknownClassError: return False
-    unknown = sorted(p for p in pairs if not known(*p))
-    if unknown:
-        raise EvaluateError(f"the bundle does not know {len(unknown)} class(es) in these photos: "
-                            + ', '.join(f'{s} / {d}' for s, d in unknown[:10])
-                            + f"; it knows {', '.join(taxonomy.species)} ({taxonomy.n_pairs} classes)")
-    df = df.reset_index(drop=True)
-    pid = np.array([taxonomy.pair_id(str(s), str(d)) for s, d in zip(df.species, df.disease)], dtype=int)
+    df = in_taxonomy(df.reset_index(drop=True), taxonomy)
     return pd.DataFrame({'path': df.path.astype(str), 'source': df.source.astype(str), 'species': df.species.astype(str),
-                         'disease': df.disease.astype(str), 'species_id': np.asarray(taxonomy.pair_species)[pid],
-                         'pair_id': pid, 'split': df.split.astype(str), 'group': df.group.astype(str)})
+                         'disease': df.disease.astype(str), 'species_id': df.species_id, 'pair_id': df.pair_id,
+                         'known': df.known, 'split': df.split.astype(str), 'group': df.group.astype(str)})
 
 # %% ../nbs/10_evaluate.ipynb #3cf216db
 @dataclass
 class Evaluation:
-    "A bundle's raw outputs on evaluation photos: `rows` (readable photos), `outputs`, `errors` `{path: reason}`, `temperature`."
+    "A bundle's raw outputs on evaluation photos: `rows` of known classes, `outputs`, `errors` `{path: reason}`, `temperature`; `unseen` rows and `unseen_outputs` for the classes it does not know."
     rows: pd.DataFrame
     outputs: dict
     taxonomy: Taxonomy
     errors: dict = field(default_factory=dict)
     temperature: dict | None = None
     model: str = ''
+    unseen: pd.DataFrame | None = None
+    unseen_outputs: dict | None = None
+    detector: OODDetector | None = None
 
     @property
     def calibrated(self) -> dict:
@@ -76,11 +70,17 @@ class Evaluation:
         return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> Evaluation:
-    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`."
+    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`; rows with `pair_id` -1 go to `unseen`."
     outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads)
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
-    return Evaluation(rows.iloc[kept].reset_index(drop=True), outs, bundle.taxonomy,
-                      {rows.path.iloc[i]: e for i, e in errors.items()}, bundle.temperature, _model_name(bundle, kind))
+    read = rows.iloc[kept].reset_index(drop=True)
+    known = read.pair_id.to_numpy() >= 0
+    part = lambda m: {k: v[m] for k, v in outs.items()}
+    try: det = OODDetector.for_bundle(bundle)
+    except BundleError: det = None
+    return Evaluation(read[known].reset_index(drop=True), part(known), bundle.taxonomy,
+                      {rows.path.iloc[i]: e for i, e in errors.items()}, bundle.temperature, _model_name(bundle, kind),
+                      read[~known].reset_index(drop=True) if (~known).any() else None, part(~known) if (~known).any() else None, det)
 
 def _model_name(bundle: Bundle, kind: str | None = None) -> str:
     "How an evaluation names what it ran: the bundle's arch and the model kind (its default if None)."
@@ -178,6 +178,33 @@ def add_calibration(bundle_dir, report: dict, verbose: bool = True) -> Bundle:
         print(f"note: the OOD thresholds in {b.path} were chosen at temperature {ood_t or 'none'}; run `plantvit ood` again")
     return b
 
+# %% ../nbs/10_evaluate.ipynb #aeacf2a9
+UNSEEN_OUTCOMES = ('not_a_plant', 'unknown_species', 'species_unclear', 'species_only', 'disease_named')
+
+def _outcome(d: dict) -> str:
+    "Which of `UNSEEN_OUTCOMES` a `decide` result is."
+    if d.get('is_plant') is False: return 'not_a_plant'
+    if d.get('unknown_species'): return 'unknown_species'
+    return {'none': 'species_unclear', 'species': 'species_only', 'disease': 'disease_named'}[d['level']]
+
+def unseen_table(ev: Evaluation) -> pd.DataFrame:
+    "Per (source, species, disease) the bundle does not know: photos, the share of each outcome a grower sees, species right (known species only), the most common answer."
+    r, o = ev.unseen, ev.unseen_outputs
+    cols = ['source', 'species', 'disease', 'n', *UNSEEN_OUTCOMES, 'species_right', 'most_common_answer']
+    if r is None or not len(r): return pd.DataFrame(columns=cols)
+    scores = ev.detector.score(o) if ev.detector is not None else None
+    d = [decide(o, i, ev.taxonomy, ev.detector, scores=scores, temperature=ev.temperature) for i in range(len(r))]
+    t = r.assign(outcome=[_outcome(x) for x in d], answer=[x['label'] for x in d],
+                 species_ok=[x['species'] == s for x, s in zip(d, r.species)])
+    out = []
+    for (src, sp, dis), g in t.groupby(['source', 'species', 'disease'], sort=True):
+        answered = g.answer[g.outcome.isin(['species_only', 'disease_named'])]
+        out.append({'source': src, 'species': sp, 'disease': dis, 'n': len(g),
+                    **{k: float((g.outcome == k).mean()) for k in UNSEEN_OUTCOMES},
+                    'species_right': float(g.species_ok.mean()) if (g.species_id >= 0).all() else float('nan'),
+                    'most_common_answer': answered.mode().iloc[0] if len(answered) else ''})
+    return pd.DataFrame(out, columns=cols)
+
 # %% ../nbs/10_evaluate.ipynb #ab3a0377
 def _summary(h: dict, idx, conf: dict, pair_id, species_id) -> dict:
     out = {'n': int(len(idx))} | {k: float(h[k][idx].mean()) for k in METRIC_NAMES}
@@ -186,14 +213,19 @@ def _summary(h: dict, idx, conf: dict, pair_id, species_id) -> dict:
     return out
 
 def metrics(ev: Evaluation) -> dict:
-    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece}}, 'overall': {...}}`."
+    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece}}, 'overall': {...}, 'unseen': [...]}`."
     h, r = ev.hits, ev.rows
-    conf = answer_confidence(ev.calibrated, ev.taxonomy.pair_species)
     pid, sid = r.pair_id.to_numpy(), r.species_id.to_numpy()
-    src = {s: _summary(h, np.flatnonzero(r.source.to_numpy() == s), conf, pid, sid) for s in sorted(r.source.unique())}
-    return {'model': ev.model, 'temperature': ev.temperature, 'sources': src,
-            'overall': _summary(h, np.arange(len(r)), conf, pid, sid),
-            'unreadable': [{'path': p, 'error': e} for p, e in ev.errors.items()]}
+    src, overall = {}, {'n': 0}
+    if len(r):
+        conf = answer_confidence(ev.calibrated, ev.taxonomy.pair_species)
+        src = {s: _summary(h, np.flatnonzero(r.source.to_numpy() == s), conf, pid, sid) for s in sorted(r.source.unique())}
+        overall = _summary(h, np.arange(len(r)), conf, pid, sid)
+    out = {'model': ev.model, 'temperature': ev.temperature, 'sources': src, 'overall': overall,
+           'unreadable': [{'path': p, 'error': e} for p, e in ev.errors.items()]}
+    if ev.unseen is not None:   # JSON has no NaN: a species the bundle lacks has no `species_right`
+        out['unseen'] = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in unseen_table(ev).to_dict('records')]
+    return out
 
 # %% ../nbs/10_evaluate.ipynb #d6b92145
 def class_table(ev: Evaluation) -> pd.DataFrame:
@@ -454,12 +486,17 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     import matplotlib; import matplotlib.pyplot as plt
     say = print if verbose else (lambda *a, **k: None)
     every = evaluation_rows(sources, bundle.taxonomy, split='all')
-    rows = every if split == 'all' else every[every.split == split].reset_index(drop=True)
-    if rows.empty: raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
-    say(f'{len(rows):,} {split} photos from {", ".join(sorted(rows.source.unique()))}')
-    ev = run_bundle(bundle, rows, kind, threads)
+    found = every if split == 'all' else every[every.split == split].reset_index(drop=True)
+    if found.empty: raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
+    rows, n_unseen = found[found.known].reset_index(drop=True), int((~found.known).sum())
+    if rows.empty: raise EvaluateError(f"none of the {len(found):,} {split} photos is of a class the bundle knows "
+                                       f"({', '.join(bundle.taxonomy.species)}): `plantvit evaluate --json` reports what it answers for them")
+    say(f'{len(rows):,} {split} photos from {", ".join(sorted(rows.source.unique()))}'
+        + (f', and {n_unseen:,} of classes the bundle does not know' if n_unseen else ''))
+    ev = run_bundle(bundle, found, kind, threads)
     res = metrics(ev) | {'split': split}
     tables = {'per species': species_table(ev), 'per class': class_table(ev)}
+    if ev.unseen is not None: tables['classes the bundle does not know'] = unseen_table(ev)
     figs = {'confusion': plot_confusions(ev)}
     try: res['calibration'] = calibration_report(ev); t = res['calibration']['temperature']
     except EvaluateError as e: say(f'calibration not refitted: {e}'); t = ev.temperature      # the bundle's own
@@ -468,7 +505,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
         say('robustness: blur, JPEG, brightness …'); tables['robustness'] = rb = robustness(bundle, rows, kind=kind, threads=threads)
         res['robustness'] = rb.to_dict('records'); figs['robustness'] = plot_robustness(rb)
     if probe:
-        train = every[every.split == 'train']
+        train = every[(every.split == 'train') & every.known]
         if len(train) and split != 'train':
             say('background probe …'); tables['background: border pixels only'] = pb = background_probe(train, rows)
             tables['background: removed'] = br = background_removed_accuracy(bundle, rows, kind, threads)

@@ -296,9 +296,15 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             k: int = 256, n_whitened: int = 64, C: float = 0.1, leaf_miss: float = 0.005, reject: float = 0.99,
             unknown_quantile: float = 0.99, species_target: float = 0.995, disease_target: float = 0.98,
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
-    "Fit an `OODDetector` for `bundle`; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
+    "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
     say = print if verbose else (lambda *a, **kw: None)
+    from plantvit.data import in_taxonomy             # pandas and Arrow: fitting time only, never serving
     tax = bundle.taxonomy
+    manifest = in_taxonomy(manifest, tax)            # the bundle's ids, matched by name: the data may have grown since
+    if not manifest.known.all():
+        say(f"{int((~manifest.known).sum()):,} photos of classes the bundle does not know set aside: "
+            + ', '.join(sorted(set(manifest.label[~manifest.known].astype(str)))))
+        manifest = manifest[manifest.known]
     non_plant = list(non_plant)
     if not non_plant: raise ValueError('no non-plant photos: outlier exposure needs some (e.g. $PLANTVIT_DATA/non_plant)')
     np_split = split_non_plant(non_plant)

@@ -171,15 +171,18 @@ def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, o
 
 def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 1, size: int = 160,
           bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
-          dls=None, oversample: dict | None = None, noise: float = 0., **kwargs) -> Learner:
-    "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`. `oversample` and `noise` go to `hierarchical_dls`."
+          dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = None,
+          backbone_lr_ratio: float = 0.2, augment: bool = True, min_scale: float = 0.5, **kwargs) -> Learner:
+    "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`. `oversample`, `noise`, `augment` and `min_scale` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
     _check_arch(arch)                       # an unknown arch fails before any work
+    for k, v in dict(lr=lr, unfrozen_lr=unfrozen_lr, backbone_lr_ratio=backbone_lr_ratio).items():
+        if v is not None and not v > 0: raise ValueError(f'{k} must be positive, got {v}')
     read_manifest(data_dir)                 # so does a folder `organize` did not write
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     n_proc = start_distributed()
     if dls is None:
         prep = Preprocessing.from_timm(arch).with_size(size)
-        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise)
+        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise, augment=augment, min_scale=min_scale)
         if rank_distrib() == 0: dls = hierarchical_dls(data_dir, prep, **dl_kw)   # builds the cache
         distrib_barrier()
         if dls is None: dls = hierarchical_dls(data_dir, prep, **dl_kw)
@@ -193,8 +196,8 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
         _fit_phase(learn, freeze_epochs, lr, out, 'frozen', start_epoch=done_epoch + 1 if done_phase == 'frozen' else 0,
                    opt_state=opt_state if done_phase == 'frozen' else None)
     learn.unfreeze()
-    # unfrozen: the head at lr/5, the backbone 5x lower (leaves are far from ImageNet: it has to move)
-    _fit_phase(learn, epochs, slice(lr / 25, lr / 5), out, 'unfrozen', start_epoch=done_epoch + 1 if done_phase == 'unfrozen' else 0,
+    head_lr = lr / 5 if unfrozen_lr is None else unfrozen_lr     # unfrozen: the head's peak, the backbone's a ratio of it
+    _fit_phase(learn, epochs, slice(head_lr * backbone_lr_ratio, head_lr), out, 'unfrozen', start_epoch=done_epoch + 1 if done_phase == 'unfrozen' else 0,
                opt_state=opt_state if done_phase == 'unfrozen' else None)
     if n_proc > 1: check_ranks_agree(learn.model)
     if rank_distrib() != 0: return learn

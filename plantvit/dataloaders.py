@@ -13,7 +13,7 @@ from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.transforms import ColReader, ColSplitter, Normalize
 from fastai.vision.core import PILImage
 from fastai.vision.data import ImageBlock
-from fastai.vision.augment import RandomResizedCrop, DihedralItem
+from fastai.vision.augment import RandomResizedCrop, DihedralItem, FlipItem
 import io, random
 import torchvision.transforms as T
 from PIL import Image, ImageFilter
@@ -151,10 +151,12 @@ class FieldNoise(Transform):
         buf = io.BytesIO(); x.save(buf, 'JPEG', quality=random.randint(*self.quality)); buf.seek(0)
         return PILImage.create(buf)
 
-def leaf_augmentations(size: int, min_scale: float = 0.5, noise: float = 0.) -> tuple[list, list]:
-    "(item, batch) transforms for leaves: jitter, random resized crop and the 8 flips/right-angle turns on the training side (plus `FieldNoise(noise)` if `noise` > 0), centre crop on val."
-    crop = RandomResizedCrop(size, min_scale=min_scale); crop.split_idx = 0
-    return [LeafJitter(), crop, CenterCrop(size), DihedralItem(p=1.0), *([FieldNoise(noise)] if noise else [])], []
+def leaf_augmentations(size: int, min_scale: float = 0.08, noise: float = 0., light: bool = False) -> tuple[list, list]:
+    "(item, batch) transforms for leaves: jitter, random resized crop and the 8 flips/right-angle turns on the training side (`light`: the crop and a left-right flip only; plus `FieldNoise(noise)` if `noise` > 0), centre crop on val."
+    crop = RandomResizedCrop(size, min_scale=min_scale); crop.split_idx = 0   # 0.08: torchvision's range, better than 0.5 (bench/train_efficiency.py)
+    noisy = [FieldNoise(noise)] if noise else []
+    if light: return [crop, CenterCrop(size), FlipItem(p=0.5), *noisy], []
+    return [LeafJitter(), crop, CenterCrop(size), DihedralItem(p=1.0), *noisy], []
 
 def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
     "Per-row sampling weights from `{source: weight}` (sources not named weigh 1), or None for plain shuffling."
@@ -166,9 +168,9 @@ def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
     if bad: raise DataError(f'oversampling weights must be positive numbers, got {bad}')
     return df.source.map(lambda s: float(weights.get(s, 1.0))).to_numpy()
 
-def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool = True,
+def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool | str = True,
                      num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
-                     noise: float = 0., min_scale: float = 0.5, **kwargs):
+                     noise: float = 0., min_scale: float = 0.08, **kwargs):
     "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area."
     df, tax = read_manifest(data_dir)
     df = df[df.split.isin(['train', 'val'])].reset_index(drop=True)
@@ -179,7 +181,7 @@ def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = 
         build_cache(df.path, folder, prep.resize_size, prep.interpolation)
         get_x = CachedPixels(folder)
     else: get_x = DecodedPixels(prep.resize_size, prep.interpolation)
-    item_tfms, batch_tfms = leaf_augmentations(prep.size, min_scale=min_scale, noise=noise) if augment else ([CenterCrop(prep.size)], [])
+    item_tfms, batch_tfms = leaf_augmentations(prep.size, min_scale=min_scale, noise=noise, light=augment == 'light') if augment else ([CenterCrop(prep.size)], [])
     if not augment: item_tfms[0].split_idx = None   # centre crop on both sides
     block = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=list(range(tax.n_species))), CategoryBlock(vocab=list(range(tax.n_pairs)))),
                       n_inp=1, get_x=get_x, get_y=[ColReader('species_id'), ColReader('pair_id')],

@@ -111,7 +111,7 @@ class CheckpointCallback(Callback):
             save_checkpoint(self.out / 'best.pt', self.model, epoch=self.epoch, phase=self.phase, **kw)
 
 # %% ../nbs/04_train.ipynb #653dc932
-def hierarchical_learner(dls, arch: str, pretrained='lite-package', dropout: float = 0.2, label_smoothing: float = 0.1,
+def hierarchical_learner(dls, arch: str, pretrained='lite-package', dropout: float = 0.2, label_smoothing: float = 0.0,
                          species_weight: float = 1.0, disease_weight: float = 1.0, **kwargs) -> Learner:
     "A fastai `Learner` over `create_model(arch)` with the hierarchical loss and metrics; frozen backbone to start."
     tax = dls.taxonomy
@@ -169,10 +169,10 @@ def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, o
             learn.fit_one_cycle(n, lr, start_epoch=start_epoch, cbs=[cb])
     else: learn.fit_one_cycle(n, lr, start_epoch=start_epoch, cbs=[cb])
 
-def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 1, size: int = 160,
+def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 0, size: int = 160,
           bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
-          dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = None,
-          backbone_lr_ratio: float = 0.2, augment: bool = True, min_scale: float = 0.5, **kwargs) -> Learner:
+          dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = 2e-3,
+          backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, **kwargs) -> Learner:
     "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`. `oversample`, `noise`, `augment` and `min_scale` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
     _check_arch(arch)                       # an unknown arch fails before any work
     for k, v in dict(lr=lr, unfrozen_lr=unfrozen_lr, backbone_lr_ratio=backbone_lr_ratio).items():
@@ -196,7 +196,7 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
         _fit_phase(learn, freeze_epochs, lr, out, 'frozen', start_epoch=done_epoch + 1 if done_phase == 'frozen' else 0,
                    opt_state=opt_state if done_phase == 'frozen' else None)
     learn.unfreeze()
-    head_lr = lr / 5 if unfrozen_lr is None else unfrozen_lr     # unfrozen: the head's peak, the backbone's a ratio of it
+    head_lr = lr / 5 if unfrozen_lr is None else unfrozen_lr     # unfrozen: the head's peak (None: lr/5), the backbone's a ratio of it
     _fit_phase(learn, epochs, slice(head_lr * backbone_lr_ratio, head_lr), out, 'unfrozen', start_epoch=done_epoch + 1 if done_phase == 'unfrozen' else 0,
                opt_state=opt_state if done_phase == 'unfrozen' else None)
     if n_proc > 1: check_ranks_agree(learn.model)

@@ -173,7 +173,7 @@ def table(results: dict) -> str:
 def main():
     global SIZE, EPOCHS
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--only', nargs='+', choices=list(CONTENDERS), help='run only these contenders')
+    ap.add_argument('--only', nargs='*', choices=list(CONTENDERS), help='run only these contenders (none: only --lr-find)')
     ap.add_argument('--results', type=Path, default=Path(__file__).parent / 'results' / 'train_efficiency.json')
     ap.add_argument('--data', type=Path, help='an organized data folder (default: organize $PLANTVIT_DATA plantvillage + Bean=ibean)')
     ap.add_argument('--fresh', action='store_true', help='run contenders already in the results file again')
@@ -194,7 +194,7 @@ def main():
     if data is None:
         data = Path(tempfile.mkdtemp(prefix='plantvit-bench-data-')) / 'organized'
         print(organize(sources(data_root()), out=data), '(real photos)' if real_data() else '(generated stand-in)')
-    names = list(a.only or CONTENDERS) + (['lr_find'] if a.lr_find else [])
+    names = list(CONTENDERS if a.only is None else a.only) + (['lr_find'] if a.lr_find else [])
     for name in names:
         if name in results and not a.fresh: print(f'{name}: in {a.results} already'); continue
         out = Path(tempfile.mkdtemp()) / f'{name}.json'

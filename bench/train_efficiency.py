@@ -20,11 +20,11 @@ classifier in a plain loop (AdamW at 1e-3 for the whole network, one cycle, torc
 and colour jitter, decoding the JPEGs each epoch, no label smoothing, no frozen phase); the others change one part of
 `recipe-before`.
 """
-import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 
 EPOCHS, SIZE, ARCH = 2, 160, 'tf_efficientnet_lite0'
-BEFORE = dict(freeze_epochs=0, unfrozen_lr=1e-3, backbone_lr_ratio=0.2, label_smoothing=0.1, bs=32, min_scale=0.5)
+BEFORE = dict(freeze_epochs=0, unfrozen_lr=1e-3, backbone_lr_ratio=0.2, label_smoothing=0.1, bs=32, min_scale=0.5, augment=True)
 NEW = dict(freeze_epochs=0, unfrozen_lr=2e-3, backbone_lr_ratio=1.0, label_smoothing=0.0, bs=32, min_scale=0.08)   # the defaults since
 CONTENDERS = {
     'default': {},                                                         # plantvit train's defaults, frozen epochs in the budget
@@ -78,7 +78,7 @@ def run_plantvit(data_dir, work: Path, kw: dict) -> tuple:
     learn = None
     for share in sizes:
         prep = Preprocessing.from_timm(ARCH).with_size(int(round(SIZE * share / 8)) * 8)
-        dls = hierarchical_dls(data_dir, prep, bs=kw['bs'], min_scale=kw['min_scale'])
+        dls = hierarchical_dls(data_dir, prep, bs=kw['bs'], min_scale=kw['min_scale'], augment=kw['augment'])
         if learn is None:
             learn = hierarchical_learner(dls, ARCH, label_smoothing=kw['label_smoothing'])
             learn.unfreeze()
@@ -87,7 +87,7 @@ def run_plantvit(data_dir, work: Path, kw: dict) -> tuple:
         learn.fit_one_cycle(max(1, kw['epochs'] // len(sizes)), slice(lr * kw['backbone_lr_ratio'], lr))
     return learn.model, learn.dls.preprocessing
 
-def run_plain(data_dir, work: Path) -> tuple:
+def run_plain(data_dir) -> tuple:
     "A flat classifier in a plain PyTorch loop; returns (model, preprocessing)."
     import torch, torchvision.transforms as T
     from torch import nn
@@ -124,7 +124,7 @@ def one(name: str, data_dir: Path, result_file: Path):
     torch.manual_seed(0)
     work = Path(tempfile.mkdtemp(prefix=f'plantvit-bench-{name}-'))
     t0 = time.perf_counter()
-    if CONTENDERS[name] is None: model, prep = run_plain(data_dir, work)
+    if CONTENDERS[name] is None: model, prep = run_plain(data_dir)
     else: model, prep = run_plantvit(data_dir, work, dict(CONTENDERS[name]))
     train_s = time.perf_counter() - t0
     df, tax = read_manifest(data_dir)

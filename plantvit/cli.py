@@ -209,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--backbone-lr-ratio', type=float, default=1.0, help="the backbone's learning rate as a share of the head's once unfrozen (default 1: one rate for the whole network)")
     t.add_argument('--augment', choices=['light', 'leaf', 'none'], default='light', help="training augmentation: 'light' (random crops and left-right flips, the default), 'leaf' (also rotation, colour jitter and the 8 flips/turns) or 'none'")
     t.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing of both levels (default 0)')
-    t.add_argument('--min-scale', type=float, default=0.5, help="the random crop's smallest share of the photo's area (default 0.08)")
+    t.add_argument('--min-scale', type=float, default=0.08, help="the random crop's smallest share of the photo's area (default 0.08)")
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')

@@ -28,7 +28,7 @@ __all__ = ['UNSEEN_OUTCOMES', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', '
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
-    "Photos that cannot be evaluated against this bundle: an empty split, no readable photo, a misuse of the rows."
+    "Photos that cannot be evaluated against this bundle: an empty split, no readable photo, no photo of a class it knows."
 
 def evaluation_rows(sources,                      # as for `organize`: class-folder roots or `Species=PATH` strings
                     taxonomy: Taxonomy,           # the bundle's taxonomy: ids are remapped onto it

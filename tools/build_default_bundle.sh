@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 : "${PLANTVIT_DATA:?set PLANTVIT_DATA to the folder holding plantvillage/, ibean/ and non_plant/}"
 PV=.venv/bin/plantvit
 # The shipped models were trained before issue 21 changed `plantvit train`'s defaults: OLD spells out that recipe (head
-# at lr/5 once unfrozen, backbone at a fifth of the head, label smoothing 0.1, crops of at least half the photo).
-OLD="--unfrozen-lr 1e-3 --backbone-lr-ratio 0.2 --label-smoothing 0.1 --min-scale 0.5"
+# at lr/5 once unfrozen, backbone at a fifth of the head, label smoothing 0.1, crops of at least half the photo, the
+# full leaf augmentation).
+OLD="--unfrozen-lr 1e-3 --backbone-lr-ratio 0.2 --label-smoothing 0.1 --min-scale 0.5 --augment leaf"
 SERVER=${SERVER:-runs/lite2-320-r3} STUDENT=${STUDENT:-runs/student-lite0-160} BUNDLE=${BUNDLE:-runs/bundle-lite2-320-r3}
 [ -f runs/organized/manifest.parquet ] || $PV organize "$PLANTVIT_DATA/plantvillage" "Bean=$PLANTVIT_DATA/ibean" --out runs/organized
 # the server model: EfficientNet-Lite2 at 260 px from the offline ImageNet weights, 1 frozen + 5 unfrozen epochs (52 min);

@@ -15,7 +15,7 @@ from .ood import confidence_threshold, bundle_outputs, split_non_plant, leaf_hal
 
 # %% auto #0
 __all__ = ['TFJS_ENV', 'distillation_loss', 'Distill', 'BrowserError', 'tfjs_env', 'sample_for_onnx2tf', 'tfjs_outputs',
-           'to_tfjs', 'hybrid_thresholds', 'hybrid_report', 'add_browser_model', 'build_browser_model']
+           'to_tfjs', 'single_class', 'hybrid_thresholds', 'hybrid_report', 'add_browser_model', 'build_browser_model']
 
 # %% ../nbs/09_browser.ipynb #8d4e201a
 def distillation_loss(student: tuple, teacher_species_logits: torch.Tensor, teacher_joint: torch.Tensor,
@@ -142,9 +142,15 @@ def to_tfjs(onnx_path, out, photos, quantization: str = 'uint8') -> dict:
             'outputs': tfjs_outputs(out / 'model.json'), 'seconds': round(time.perf_counter() - t, 1)}
 
 # %% ../nbs/09_browser.ipynb #e681f1f0
+def single_class(r: dict, pair_species) -> np.ndarray:
+    "Which routed answers name a species known in one condition only: the browser leaves those to the server (`07_predict`)."
+    return np.bincount(np.asarray(pair_species))[np.asarray(r['species'])] == 1
+
 def hybrid_thresholds(student: dict, server_pair, labels, non_plant: dict, pair_species, reject: float = 0.99) -> dict:
     "Routing thresholds from calibration photos: `confidence` (browser no worse than the server) and `plant_energy`."
     r = route(student, pair_species)
+    keep = ~single_class(r, pair_species)          # never answered in the browser, so they choose nothing
+    r, labels, server_pair = {k: np.asarray(v)[keep] for k, v in r.items()}, np.asarray(labels)[keep], np.asarray(server_pair)[keep]
     ok_b, ok_s = r['pair'] == np.asarray(labels), np.asarray(server_pair) == np.asarray(labels)
     order = np.argsort(-r['confidence'])
     n = np.arange(1, len(order) + 1)
@@ -157,7 +163,7 @@ def hybrid_report(student: dict, server_pair, labels, non_plant: dict, threshold
     "What the routing does on held-out photos: share answered in the browser, accuracy of each path, non-plants kept."
     r, rn = route(student, pair_species), route(non_plant, pair_species)
     labels, server_pair = np.asarray(labels), np.asarray(server_pair)
-    local = (r['confidence'] >= thresholds['confidence']) & (r['lse'] > thresholds['plant_energy'])
+    local = (r['confidence'] >= thresholds['confidence']) & (r['lse'] > thresholds['plant_energy']) & ~single_class(r, pair_species)
     hybrid = np.where(local, r['pair'], server_pair)
     leak = (rn['confidence'] >= thresholds['confidence']) & (rn['lse'] > thresholds['plant_energy'])
     def acc(pred, mask=None):

@@ -234,6 +234,11 @@ def temperature(self: Bundle) -> dict:
     "The bundle's fitted temperatures `{'species': T, 'disease': T}`; both 1.0 (no scaling) until `plantvit calibrate`."
     return {'species': 1.0, 'disease': 1.0} | (self.meta.get('temperature') or {})
 
+@patch(as_prop=True)
+def split_rule(self: Bundle) -> dict:
+    "How the photos of this bundle's training were split (`plantvit.data.split_rule`): evaluate with it, or val and test photos of another rule may be training photos. Bundles that don't say were split 80/20 without a test split."
+    return (self.metrics.get('data') or {}).get('split_rule') or {'valid_pct': 0.2, 'test_pct': 0.0, 'seed': 0, 'split_from_name': False, 'near_dup_distance': None}
+
 @patch
 def calibrated(self: Bundle, outputs: dict) -> dict:
     "`outputs` of this bundle's model with its temperatures applied (`scale_outputs`)."

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, sys
 from pathlib import Path
 from .taxonomy import ClassNameError, UnknownClassError
-from .data import organize, OrganizeError
+from .data import organize, OrganizeError, VALID_PCT, TEST_PCT
+from .near_duplicates import NEAR_DUP_DISTANCE
 
 # %% auto #0
 __all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_evaluate',
@@ -17,13 +18,19 @@ __all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'c
 def cmd_organize(a: argparse.Namespace) -> int:
     "`plantvit organize`: scan the sources and write the organized data set."
     res = organize(a.sources, out=a.out, synonyms=a.synonyms, hash=not a.no_hash, verify=a.verify,
-                   split_from_name=a.split_from_name, valid_pct=a.valid_pct, seed=a.seed, workers=a.workers)
+                   split_from_name=a.split_from_name, valid_pct=a.valid_pct, test_pct=a.test_pct, seed=a.seed, workers=a.workers,
+                   near_dup_distance=None if a.near_dup_distance < 0 else a.near_dup_distance, drop_conflicts=a.drop_conflicts,
+                   default_synonyms=not a.no_default_synonyms)
     print(res)
+    for m in res.merges.itertuples(): print(f'  merged {m.source}/{m.folder} ({m.images:,} photos) into {m.now}')
+    if res.conflicts is not None and len(res.conflicts):
+        print(f'  {res.conflicts.group.nunique():,} groups of copies with conflicting labels ({len(res.conflicts):,} photos): '
+              f'{"left out" if a.drop_conflicts else "train only"}; see conflicts.csv')
     if res.skipped:
         from collections import Counter
         from plantvit.data import _reason_kind
         for k, v in Counter(_reason_kind(s.reason) for s in res.skipped).most_common(): print(f'  skipped {v:,}: {k}')
-    print(f'wrote {res.out}/{{taxonomy.json, manifest.parquet, species_index.json, report.md, skipped.csv}} '
+    print(f'wrote {res.out}/{{taxonomy.json, manifest.parquet, species_index.json, report.md, skipped.csv, conflicts.csv}} '
           f'in {res.seconds["total"]:.1f} s')
     return 0
 
@@ -128,21 +135,26 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from plantvit.evaluate import evaluation_rows, run_bundle, metrics, evaluation_report
     b = Bundle(a.bundle or default_bundle())
     if a.json:
-        ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split), kind=a.model, threads=a.threads)
+        ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split, **b.split_rule), kind=a.model, threads=a.threads)
         print(json_.dumps(metrics(ev), indent=1))
         return 0
-    if a.record and (a.quick or a.json or a.split != 'val' or a.model not in (None, b.meta['default_model'])):
-        raise ValueError("--record stores a full evaluation of the bundle's default model on the val split: drop --quick, --json, --split and --model")
+    if a.record and (a.json or a.split not in ('val', 'test') or a.model not in (None, b.meta['default_model']) or (a.quick and a.split == 'val')):
+        raise ValueError("--record stores a full evaluation of the bundle's default model on the val split, or its scores on the test "
+                         "split: drop --json and --model, and --quick unless --split test")
     res = evaluation_report(b, a.sources, split=a.split, out=a.out, kind=a.model, threads=a.threads,
                             robust=not a.quick, probe=not a.quick, tsne=not a.quick)
     rows = [('overall', res['overall']), *res['sources'].items()]
     print(f"{'source':14} {'n':>6} " + ' '.join(f'{k:>13}' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
     for name, s in rows:
         print(f"{name:14} {s['n']:>6} " + ' '.join(f'{100 * s[k]:>12.2f}%' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
+    print(f"\n95% Wilson intervals ({a.split}):")
+    for name, s in rows:
+        print(f"{name:14} " + ', '.join(f"{k} {100 * s['intervals'][k][0]:.1f}–{100 * s['intervals'][k][1]:.1f}%" for k in ('species_top1', 'disease_top3', 'joint_top1')))
     for name, t in res['tables'].items(): print(f'\n{name}\n{t.round(4).to_string(index=False)}')
     if a.record:
         from plantvit.evaluate import record_evaluation
-        record_evaluation(b.path, res); print(f'\nrecorded robustness and background in {b.path}/metrics.json and MODEL_CARD.md')
+        record_evaluation(b.path, res, rescore=a.rescore_test)
+        print(f"\nrecorded {'the test scores' if a.split == 'test' else 'robustness and background'} in {b.path}/metrics.json and MODEL_CARD.md")
     return 0
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
@@ -181,15 +193,20 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='plantvit', description='Hierarchical plant disease diagnosis: species first, then disease.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     o = sub.add_parser('organize', help='folders of leaf photos → taxonomy, manifest, splits and a report',
-                       description='Scan class folders into taxonomy.json, manifest.parquet, species_index.json, report.md '
-                                   'and skipped.csv. Originals are never moved, renamed or deleted.')
+                       description='Scan class folders into taxonomy.json, manifest.parquet, species_index.json, report.md, '
+                                   'skipped.csv and conflicts.csv. Originals are never moved, renamed or deleted.')
     o.add_argument('sources', nargs='+', metavar='SRC', help="a folder of 'Species___Disease' class folders, or Species=PATH for a single-species data set whose folders are diseases")
     o.add_argument('--out', required=True, type=Path, help='where to write the organized data set')
-    o.add_argument('--synonyms', type=Path, help='JSON file mapping alias names to canonical ones: {"species": {...}, "diseases": {...}}')
+    o.add_argument('--synonyms', type=Path, help='JSON file mapping alias names to canonical ones, extending the shipped ones: {"species": {...}, "diseases": {...}}')
+    o.add_argument('--no-default-synonyms', action='store_true', help="don't apply the synonyms that ship with plantvit (e.g. Orange → Citrus)")
     o.add_argument('--verify', action='store_true', help='decode every image (in parallel) and report the corrupt ones')
-    o.add_argument('--no-hash', action='store_true', help="don't read file contents: no duplicate or content check (fastest)")
+    o.add_argument('--no-hash', action='store_true', help="don't read file contents: no duplicate, near-duplicate or content check (fastest)")
+    o.add_argument('--near-dup-distance', type=int, default=NEAR_DUP_DISTANCE, metavar='BITS',
+                   help=f'perceptual hashes at most this many bits apart are one photo (default {NEAR_DUP_DISTANCE}; -1: no search)')
+    o.add_argument('--drop-conflicts', action='store_true', help='leave copies with conflicting labels out of train too (they never go to val or test)')
     o.add_argument('--split-from-name', action='store_true', help='keep a split named in the file name (_train_, _val_, _validation_, _test_)')
-    o.add_argument('--valid-pct', type=float, default=0.2, help='share of groups in val (default 0.2)')
+    o.add_argument('--valid-pct', type=float, default=VALID_PCT, help=f'share of groups in val (default {VALID_PCT})')
+    o.add_argument('--test-pct', type=float, default=TEST_PCT, help=f'share of groups in test (default {TEST_PCT})')
     o.add_argument('--seed', type=int, default=0, help='salt of the split hash (default 0)')
     o.add_argument('--workers', type=int, default=None, help='processes for scanning and decoding (default: one per core)')
     o.set_defaults(func=cmd_organize)
@@ -286,7 +303,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')
     ev.add_argument('--out', type=Path, default=Path('plantvit-evaluation'), help='folder for report.md, metrics.json and the figures (default ./plantvit-evaluation)')
     ev.add_argument('--quick', action='store_true', help='skip robustness, the background probes and the t-SNE map')
-    ev.add_argument('--record', action='store_true', help="store the robustness and background tables in the bundle (metrics.json, MODEL_CARD.md)")
+    ev.add_argument('--record', action='store_true', help="store the robustness and background tables (val) or the scores (--split test, once per bundle) in the bundle (metrics.json, MODEL_CARD.md)")
+    ev.add_argument('--rescore-test', action='store_true', help='replace a test record the bundle has already (the card shows the new date)')
     ev.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
     ev.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
     ev.set_defaults(func=cmd_evaluate)

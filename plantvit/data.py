@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute, pyarrow.parquet as pq
 from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, UnknownClassError, parse_class_name
 from .imaging import sniff_image
+from .near_duplicates import NEAR_DUP_DISTANCE, perceptual_hash, near_pairs, components
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'SPLITS', 'OrganizeError', 'Source', 'parse_source', 'group_of', 'split_of', 'split_in_name', 'Skipped',
-           'ClassScan', 'SplitRule', 'scan_source', 'content_hash', 'Organized', 'organize', 'verify_images',
-           'species_index', 'write_organized', 'read_manifest', 'report', 'straddling_groups', 'in_taxonomy',
+__all__ = ['VALID_PCT', 'TEST_PCT', 'IMAGE_EXTS', 'SPLITS', 'LEGACY_SPLIT', 'OrganizeError', 'Source', 'parse_source', 'group_of',
+           'split_of', 'split_in_name', 'Skipped', 'ClassScan', 'SplitRule', 'scan_source', 'read_content',
+           'content_hash', 'Organized', 'organize', 'verify_images', 'split_rule', 'read_split_rule', 'species_index',
+           'write_organized', 'read_manifest', 'report', 'straddling_groups', 'hide_split', 'in_taxonomy',
            'restrict_to']
 
 # %% ../nbs/01_data.ipynb #954f953e
@@ -51,10 +53,12 @@ def group_of(path: str, source: str) -> str:
     i = name.find('___')
     return f'leaf:{name[:i]}' if i > 0 else f'file:{source}/{name}'
 
-def split_of(group: str, valid_pct: float = 0.2, seed: int = 0) -> str:
-    "'train' or 'val' for a group: a salted hash of the group compared with `valid_pct`."
-    h = hashlib.blake2b(group.encode(), digest_size=8, salt=seed.to_bytes(8, 'little')).digest()
-    return 'val' if int.from_bytes(h, 'little') < valid_pct * 2**64 else 'train'
+VALID_PCT, TEST_PCT = 0.15, 0.15   # the default split: 70% train, 15% val, 15% test
+
+def split_of(group: str, valid_pct: float = VALID_PCT, seed: int = 0, test_pct: float = TEST_PCT) -> str:
+    "'train', 'val' or 'test' for a group: a salted hash of the group in [0, 1) below `valid_pct` is val, below `valid_pct + test_pct` test."
+    h = int.from_bytes(hashlib.blake2b(group.encode(), digest_size=8, salt=seed.to_bytes(8, 'little')).digest(), 'little')
+    return 'val' if h < valid_pct * 2**64 else 'test' if h < (valid_pct + test_pct) * 2**64 else 'train'
 
 _SPLIT_IN_NAME = re.compile(r'(?:^|[_\-. ])(train|training|val|valid|validation|test)(?=[_\-. ]|$)', re.I)
 _SPLIT_NAMES = {'train': 'train', 'training': 'train', 'val': 'val', 'valid': 'val', 'validation': 'val', 'test': 'test'}
@@ -94,12 +98,16 @@ class ClassScan:
 
 @dataclass(frozen=True)
 class SplitRule:
-    "How photos are split: `valid_pct` of groups to val by a hash salted with `seed`; optionally a split named in the file name."
-    valid_pct: float = 0.2
+    "How photos are split: `valid_pct` of groups to val and `test_pct` to test by a hash salted with `seed`; optionally a split named in the file name."
+    valid_pct: float = VALID_PCT
     seed: int = 0
     from_name: bool = False
+    test_pct: float = TEST_PCT
+    def __post_init__(self):
+        if not (0 <= self.valid_pct and 0 <= self.test_pct and self.valid_pct + self.test_pct < 1):
+            raise OrganizeError(f'valid_pct ({self.valid_pct}) and test_pct ({self.test_pct}) must be ≥ 0 and leave some photos to train on')
     def __call__(self, path: str, group: str) -> str:
-        return (self.from_name and split_in_name(path)) or split_of(group, self.valid_pct, self.seed)
+        return (self.from_name and split_in_name(path)) or split_of(group, self.valid_pct, self.seed, self.test_pct)
 
 def _walk_class(folder: str, cls: ClassName | None, source: str, rule: SplitRule = SplitRule()) -> ClassScan:
     "Every image below `folder` (recursively) with its size, group and split; anything else into `skipped`."
@@ -166,13 +174,21 @@ def scan_source(src: Source, synonyms: Synonyms | None = None, rule: SplitRule =
     return scans + ([stray] if stray.skipped else [])
 
 # %% ../nbs/01_data.ipynb #b05b7f0b
-def content_hash(path: str) -> tuple[str | None, str | None]:
-    "(BLAKE2b hash of the file's bytes, None), or (None, why it is not usable)."
+def read_content(path: str, perceptual: bool = False) -> tuple[str | None, int | None, str | None]:
+    "(BLAKE2b hash of the file's bytes, its perceptual hash if asked, None), or (None, None, why it is not usable)."
     try:
         with open(path, 'rb') as f: data = f.read()
-    except OSError as e: return None, f'unreadable: {e.strerror}'
-    if not sniff_image(data[:16]): return None, f'not an image: content starts with {data[:8]!r}'
-    return hashlib.blake2b(data, digest_size=16).hexdigest(), None
+    except OSError as e: return None, None, f'unreadable: {e.strerror}'
+    if not sniff_image(data[:16]): return None, None, f'not an image: content starts with {data[:8]!r}'
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if not perceptual: return digest, None, None
+    try: return digest, perceptual_hash(data), None
+    except Exception as e: return None, None, f'corrupt: cannot decode ({type(e).__name__}: {e})'
+
+def content_hash(path: str) -> tuple[str | None, str | None]:
+    "(BLAKE2b hash of the file's bytes, None), or (None, why it is not usable)."
+    digest, _, why = read_content(path)
+    return digest, why
 
 # %% ../nbs/01_data.ipynb #6ee15d86
 @dataclass
@@ -183,6 +199,10 @@ class Organized:
     skipped: list[Skipped]
     out: Path | None = None
     seconds: dict = field(default_factory=dict)
+    merges: pd.DataFrame | None = None      # class folders renamed by synonyms: source, folder, was, now, images
+    conflicts: pd.DataFrame | None = None   # photos in groups with more than one label: group, path, source, label
+    near_dup_distance: int | None = None    # the threshold used (None: no search)
+    split_rule: dict | None = None          # how it was split: `split_rule(...)`, written to species_index.json
 
     def __repr__(self):
         n = self.manifest.split.value_counts()
@@ -196,24 +216,51 @@ def _check_out(out: Path, sources: list[Source]):
         if out == s.path or s.path in out.parents:
             raise OrganizeError(f"--out {str(out)!r} is inside the source {str(s.path)!r}: originals are read-only, write elsewhere")
 
-def _dedupe(paths: list[str], labels: list[int], tax_labels: list[str], workers: int) -> tuple[list[bool], list[Skipped]]:
-    "Read every file once: keep-mask and skipped (not images, unreadable, duplicates)."
-    with ThreadPoolExecutor(max(1, workers)) as ex: results = list(ex.map(content_hash, paths, chunksize=256))
-    keep, skipped, first = [True] * len(paths), [], {}
-    for i, (h, why) in enumerate(results):
+def _read_all(paths: list[str], perceptual: bool, workers: int) -> list:
+    "`read_content` of every path, in order: threads for hashing bytes, processes when decoding too."
+    if perceptual and workers > 1 and len(paths) >= 256:
+        with ProcessPoolExecutor(workers) as ex: return list(ex.map(read_content, paths, [True] * len(paths), chunksize=128))
+    with ThreadPoolExecutor(max(1, 2 * workers if not perceptual else 1)) as ex:
+        return list(ex.map(read_content, paths, [perceptual] * len(paths), chunksize=256))
+
+def _dedupe(paths: list[str], labels, workers: int, perceptual: bool) -> tuple[list[bool], list[Skipped], np.ndarray, list]:
+    "Read every file once: keep-mask, skipped (not images, unreadable, undecodable, copies), perceptual hashes, and links between exact copies with different labels."
+    keep, skipped, first, clash = [True] * len(paths), [], {}, []
+    phash = np.zeros(len(paths), np.uint64)
+    for i, (h, ph, why) in enumerate(_read_all(paths, perceptual, workers)):
         if why: keep[i] = False; skipped.append(Skipped(paths[i], why)); continue
+        if ph is not None: phash[i] = ph
         j = first.setdefault(h, i)
-        if j != i:
-            keep[i] = False
-            clash = f' (labelled {tax_labels[labels[j]]} there, {tax_labels[labels[i]]} here)' if labels[i] != labels[j] else ''
-            skipped.append(Skipped(paths[i], f'duplicate of {paths[j]}{clash}'))
-    return keep, skipped
+        if j == i: continue
+        if labels[i] != labels[j]: clash.append((j, i)); continue   # kept: one group, a conflict
+        keep[i] = False; skipped.append(Skipped(paths[i], f'duplicate of {paths[j]}'))
+    return keep, skipped, phash, clash
+
+# %% ../nbs/01_data.ipynb #04c5292e
+def _join_groups(files: pa.Table, pair: np.ndarray, phash: np.ndarray | None, max_distance: int | None, clash: list) -> tuple[pa.Table, np.ndarray]:
+    "`files` with photos of one leaf, exact copies in `clash` and near-duplicates (by `phash`) in one group, each group on its first photo's side; and which photos are in groups with more than one label."
+    n = files.num_rows
+    if n == 0: return files, np.zeros(0, bool)
+    codes = pa.compute.dictionary_encode(files['group']).combine_chunks().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    links = [np.stack([np.arange(n), n + codes], 1)]        # each photo to a node for its leaf
+    if clash: links.append(np.array(clash, np.int64))
+    if phash is not None: links.append(near_pairs(phash, max_distance))
+    comp = components(n + codes.max() + 1, *links)[:n]
+    first = np.full(comp.max() + 1, n); np.minimum.at(first, comp, np.arange(n))
+    rep = first[comp]
+    n_labels = pd.Series(pair).groupby(comp).nunique().to_numpy()
+    conflict = n_labels[comp] > 1
+    split = files['split'].to_numpy().copy()[rep]
+    split[conflict] = SPLITS.index('train')
+    out = files.set_column(files.schema.get_field_index('group'), 'group', files['group'].take(pa.array(rep)))
+    return out.set_column(out.schema.get_field_index('split'), 'split', pa.array(split, pa.int8())), conflict
 
 # %% ../nbs/01_data.ipynb #703a441a
 def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, hash: bool = True,
-             verify: bool = False, split_from_name: bool = False, valid_pct: float = 0.2, seed: int = 0,
-             workers: int | None = None) -> Organized:
-    "Scan `sources` into a taxonomy, manifest and split; write them to `out` when given."
+             verify: bool = False, split_from_name: bool = False, valid_pct: float = VALID_PCT, seed: int = 0,
+             workers: int | None = None, test_pct: float = TEST_PCT, near_dup_distance: int | None = NEAR_DUP_DISTANCE,
+             drop_conflicts: bool = False, default_synonyms: bool = True) -> Organized:
+    "Scan `sources` into a taxonomy, manifest and train/val/test split, with near-duplicates grouped; write them to `out` when given."
     t0 = time.perf_counter(); secs = {}
     sources = [parse_source(s) for s in ([sources] if isinstance(sources, (str, Path, Source)) else sources)]
     if not sources: raise OrganizeError('no source given')
@@ -221,7 +268,8 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
     if len(set(names)) < len(names): raise OrganizeError(f"two sources share a folder name ({', '.join(names)}): the manifest tells sources apart by it")
     if out is not None: out = Path(os.path.abspath(Path(out).expanduser())); _check_out(out, sources)
     if isinstance(synonyms, (str, Path)): synonyms = Synonyms.load(synonyms)
-    rule = SplitRule(valid_pct, seed, split_from_name)
+    if default_synonyms: synonyms = Synonyms.default() | synonyms if synonyms else Synonyms.default()
+    rule = SplitRule(valid_pct, seed, split_from_name, test_pct)
     scans = {s.name: scan_source(s, synonyms, rule, workers) for s in sources}
     secs['scan'] = time.perf_counter() - t0
     # classes with images make the taxonomy; the rest is reported
@@ -235,11 +283,15 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
     counts = [sc.n for _, sc in used]
     pair = np.repeat(np.array([tax.pair_id(sc.cls.species, sc.cls.disease) for _, sc in used], dtype=np.int32), counts)
     src_code = np.repeat(np.array([si for si, _ in used], dtype=np.int8), counts)
+    merges = pd.DataFrame([(names[si], Path(sc.folder).name, sc.cls.alias, tax.flat_label(tax.pair_id(sc.cls.species, sc.cls.disease)), sc.n)
+                           for si, sc in used if sc.cls.alias], columns=['source', 'folder', 'was', 'now', 'images'])
     t1 = time.perf_counter()
+    near = hash and near_dup_distance is not None
+    phash, clash = None, []
     if hash or verify:
         paths = files['path'].to_pylist()
-        flat = [tax.flat_label(p) for p in range(tax.n_pairs)]
-        keep, bad = _dedupe(paths, pair, flat, 2 * (workers or os.cpu_count() or 1)) if hash else ([True] * len(paths), [])
+        n_workers = workers or os.cpu_count() or 1
+        keep, bad, phash, clash = _dedupe(paths, pair, n_workers, near) if hash else ([True] * len(paths), [], None, [])
         if verify:
             idx = [i for i in range(len(paths)) if keep[i]]
             for i, why in zip(idx, verify_images([paths[i] for i in idx], workers=workers)):
@@ -248,9 +300,22 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
         for b in bad: b.source = src_of[b.path]
         skipped += bad
         keep = np.array(keep, dtype=bool)
+        new_index = np.cumsum(keep) - 1
+        clash = [(new_index[a], new_index[b]) for a, b in clash if keep[a] and keep[b]]
         files, pair, src_code = files.filter(pa.array(keep)), pair[keep], src_code[keep]
+        if phash is not None: phash = phash[keep]
         secs['content'] = time.perf_counter() - t1
     t2 = time.perf_counter()
+    files, conflict = _join_groups(files, pair, phash if near else None, near_dup_distance, clash)
+    conflicts = pd.DataFrame({'group': files['group'].filter(pa.array(conflict)).to_pylist(),
+                              'path': files['path'].filter(pa.array(conflict)).to_pylist(),
+                              'source': [names[c] for c in src_code[conflict]],
+                              'label': [tax.flat_label(p) for p in pair[conflict]]}).sort_values(['group', 'path'], ignore_index=True)
+    if drop_conflicts and conflict.any():
+        labels_of = conflicts.groupby('group').label.agg(lambda s: ', '.join(sorted(set(s))))
+        skipped += [Skipped(r.path, f'conflicting labels: its near-duplicates are labelled {labels_of[r.group]}', r.source) for r in conflicts.itertuples()]
+        files, pair, src_code, conflict = files.filter(pa.array(~conflict)), pair[~conflict], src_code[~conflict], conflict[~conflict]
+    secs['groups'] = time.perf_counter() - t2
     split = files['split'].combine_chunks()
     split_names = list(SPLITS if pa.compute.any(pa.compute.equal(split, 2)).as_py() else SPLITS[:2])
     pair_species = np.array(tax.pair_species, dtype=np.int32)
@@ -263,10 +328,11 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
         'species': cat(pair_species[pair], tax.species), 'disease': cat(pair_disease[pair], dis_names),
         'label': cat(pair, [tax.flat_label(p) for p in range(tax.n_pairs)]),
         'species_id': pair_species[pair], 'pair_id': pair, 'split': cat(split, split_names),
-        'group': files['group'], 'bytes': files['bytes']})
+        'group': files['group'], 'bytes': files['bytes'], 'conflict': pa.array(conflict)})
     df = table.to_pandas()
     secs['manifest'] = time.perf_counter() - t2
-    res = Organized(df, tax, skipped, out, secs)
+    res = Organized(df, tax, skipped, out, secs, merges, conflicts, near_dup_distance if near else None,
+                    split_rule(valid_pct, test_pct, seed, split_from_name, near_dup_distance if near else None))
     if out is not None: write_organized(res, out)
     secs['total'] = time.perf_counter() - t0
     return res
@@ -288,8 +354,20 @@ def verify_images(paths: list[str], workers: int | None = None) -> list[str | No
     with ProcessPoolExecutor(workers) as ex: return list(ex.map(_decode_error, paths, chunksize=64))
 
 # %% ../nbs/01_data.ipynb #79ff30c0
-def species_index(df: pd.DataFrame, tax: Taxonomy) -> dict:
-    "Species → diseases with image counts per split (and per source), JSON-ready."
+def split_rule(valid_pct: float = VALID_PCT, test_pct: float = TEST_PCT, seed: int = 0, from_name: bool = False,
+               near_dup_distance: int | None = NEAR_DUP_DISTANCE) -> dict:
+    "The settings that decide which photo lands in which split, as `organize` (and `evaluation_rows`) take them."
+    return {'valid_pct': valid_pct, 'test_pct': test_pct, 'seed': seed, 'split_from_name': from_name, 'near_dup_distance': near_dup_distance}
+
+LEGACY_SPLIT = split_rule(0.2, 0.0, 0, False, None)   # how data was split before the test split and near-duplicates (bundles that don't say)
+
+def read_split_rule(data_dir) -> dict:
+    "The split rule an organized folder was made with (`LEGACY_SPLIT` for folders written before it was recorded)."
+    idx = json.loads((Path(data_dir) / 'species_index.json').read_text())
+    return idx.get('split_rule') or dict(LEGACY_SPLIT)
+
+def species_index(df: pd.DataFrame, tax: Taxonomy, rule: dict | None = None) -> dict:
+    "Species → diseases with image counts per split (and per source), and the split rule when known; JSON-ready."
     counts = df.groupby(['pair_id', 'split'], observed=True).size().to_dict()
     by_src = defaultdict(dict)
     for (q, k), v in df.groupby(['pair_id', 'source'], observed=True).size().items(): by_src[q][k] = int(v)
@@ -302,17 +380,19 @@ def species_index(df: pd.DataFrame, tax: Taxonomy) -> dict:
                                    **{s: int(counts.get((p, s), 0)) for s in splits},
                                    'sources': by_src[p]}
         out[sp] = {'id': si, **{s: sum(d[s] for d in ds.values()) for s in splits}, 'diseases': ds}
-    return {'format': 'plantvit.species_index/1', 'n_images': len(df), 'species': out}
+    return {'format': 'plantvit.species_index/1', 'n_images': len(df), **({'split_rule': rule} if rule else {}), 'species': out}
 
 def write_organized(res: Organized, out) -> Path:
-    "Write `taxonomy.json`, `manifest.parquet`, `species_index.json`, `report.md` and `skipped.csv` into `out`."
+    "Write `taxonomy.json`, `manifest.parquet`, `species_index.json`, `report.md`, `skipped.csv` and `conflicts.csv` into `out`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     res.taxonomy.save(out / 'taxonomy.json')
     pq.write_table(pa.Table.from_pandas(res.manifest, preserve_index=False), out / 'manifest.parquet')
-    (out / 'species_index.json').write_text(json.dumps(species_index(res.manifest, res.taxonomy), indent=1) + '\n')
+    (out / 'species_index.json').write_text(json.dumps(species_index(res.manifest, res.taxonomy, res.split_rule), indent=1) + '\n')
     with open(out / 'skipped.csv', 'w', newline='') as f:
         w = csv.writer(f); w.writerow(['path', 'source', 'reason'])
         w.writerows((s.path, s.source, s.reason) for s in res.skipped)
+    conflicts = res.conflicts if res.conflicts is not None else pd.DataFrame(columns=['group', 'path', 'source', 'label'])
+    conflicts.to_csv(out / 'conflicts.csv', index=False)
     (out / 'report.md').write_text(report(res))
     return out
 
@@ -330,14 +410,35 @@ def report(res: Organized, max_lines: int = 50) -> str:
     "A Markdown report: counts per class and split, and everything skipped with the reason."
     df, tax = res.manifest, res.taxonomy
     t = df.pivot_table(index=['species', 'disease'], columns='split', values='path', aggfunc='count', observed=True).fillna(0).astype(int)
-    t['val %'] = (100 * t.get('val', 0) / t.sum(axis=1)).round(1)
+    total = t.sum(axis=1)
+    for s in ('val', 'test'):
+        if s in t: t[f'{s} %'] = (100 * t[s] / total).round(1)
     lines = [f'# Organized data set', '', f'{len(df):,} images of {tax.n_species} species and {tax.n_pairs} species×disease classes, '
              f'from {", ".join(df.source.cat.categories)}.', '',
              '| source | images |', '|---|---|', *[f'| {k} | {v:,} |' for k, v in df.source.value_counts(sort=False).items()], '',
              '## Classes', '', _md_table(t.reset_index()), '']
     lines += [f'Groups on more than one side of the split: {straddling_groups(df)}.', '']
-    for label, n_val in df[df.split == 'val'].label.value_counts().reindex(df.label.cat.categories, fill_value=0).items():
-        if n_val == 0: lines.append(f'**Warning**: {label} has no val images: its groups all hashed to train (too few photos?).')
+    for s in [s for s in ('val', 'test') if s in df.split.cat.categories]:
+        for label, n in df[df.split == s].label.value_counts().reindex(df.label.cat.categories, fill_value=0).items():
+            if n == 0: lines.append(f'**Warning**: {label} has no {s} images: its groups all hashed elsewhere (too few photos?).')
+    if res.merges is not None and len(res.merges):
+        lines += ['', '## Names merged', '', 'Class folders renamed by synonyms, so that one species or disease has one name:', '',
+                  _md_table(res.merges), '']
+    lines += ['', '## Near-duplicates and conflicts', '']
+    if res.near_dup_distance is None: lines.append('Not searched (file contents were not read, or the search was turned off).')
+    else:
+        sizes = df.groupby('group', observed=True).source.size()
+        joined = df[~df.group.str.startswith('leaf:') & df.group.map(sizes).gt(1)]
+        lines.append(f'Perceptual hashes at most {res.near_dup_distance} bits apart: {len(joined):,} photos in '
+                     f'{joined.group.nunique():,} groups of copies (each group on one side of every split).')
+    c = res.conflicts
+    if c is not None and len(c):
+        where = ('They are left out altogether (`drop_conflicts`).' if not df.conflict.any() else
+                 'They are in train only, never in val or test (`drop_conflicts` leaves them out of train too).')
+        lines += ['', f'**Groups of copies that carry different labels: {c.group.nunique():,}** ({len(c):,} photos). {where} '
+                  '`conflicts.csv` lists them all.', '',
+                  _md_table(c.head(max_lines)), *([f'', f'… and {len(c) - max_lines:,} more in `conflicts.csv`'] if len(c) > max_lines else []), '']
+    else: lines += ['', 'No copies with conflicting labels.', '']
     lines += ['## Skipped', '']
     if not res.skipped: lines.append('Nothing was skipped.')
     else:
@@ -359,6 +460,15 @@ def straddling_groups(df: pd.DataFrame) -> int:
     seen = np.zeros((groups.max() + 1 if len(groups) else 0, len(df.split.cat.categories)), dtype=bool)
     seen[groups, df.split.cat.codes.to_numpy()] = True
     return int((seen.sum(axis=1) > 1).sum())
+
+# %% ../nbs/01_data.ipynb #92dbef7e
+def hide_split(data_dir, split: str = 'test') -> int:
+    "Point every `split` row of `data_dir`'s manifest at a file that does not exist, so that any code reading one fails; how many rows."
+    d = Path(data_dir); df, _ = read_manifest(d)
+    m = (df.split == split).to_numpy()
+    df['path'] = np.where(m, [f'/nonexistent/hidden-{split}-split/{i}.jpg' for i in range(len(df))], df.path.astype(str))
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), d / 'manifest.parquet')
+    return int(m.sum())
 
 # %% ../nbs/01_data.ipynb #8c15a24a
 def in_taxonomy(df: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
@@ -385,7 +495,7 @@ def restrict_to(data_dir, taxonomy: Taxonomy, out) -> Organized:
     kept['disease'] = kept.disease.astype(str).astype('category')
     for c in ('species_id', 'pair_id'): kept[c] = kept[c].astype(df[c].dtype)
     skipped = [Skipped(str(p), f'class {l} is not in the taxonomy', str(s)) for p, l, s in m.loc[~m.known, ['path', 'label', 'source']].itertuples(index=False)]
-    res = Organized(kept, taxonomy, skipped, Path(out))
+    res = Organized(kept, taxonomy, skipped, Path(out), split_rule=read_split_rule(data_dir))
     write_organized(res, out)
     return res
 

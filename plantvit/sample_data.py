@@ -9,12 +9,13 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 # %% auto #0
-__all__ = ['SPECIES_LOOK', 'DISEASE_LOOK', 'DATA_ENV', 'draw_leaf', 'draw_scene', 'make_sample_data', 'real_data',
-           'generated_data', 'data_root']
+__all__ = ['SPECIES_LOOK', 'DISEASE_LOOK', 'LAYOUT', 'STAND_IN_VERSION', 'DATA_ENV', 'draw_leaf', 'draw_scene', 'mottled',
+           'make_sample_data', 'real_data', 'generated_data', 'data_root']
 
 # %% ../nbs/00a_sample_data.ipynb #28f24f3d
 # species: leaf colour (RGB), leaflets (1 = simple leaf, 3 = trifoliate), aspect ratio
-SPECIES_LOOK = {'Apple': ((62, 128, 46), 1, 0.55), 'Strawberry': ((40, 110, 40), 3, 0.75), 'Bean': ((96, 150, 52), 1, 0.85)}
+SPECIES_LOOK = {'Apple': ((62, 128, 46), 1, 0.55), 'Strawberry': ((40, 110, 40), 3, 0.75), 'Bean': ((96, 150, 52), 1, 0.85),
+                'Orange': ((70, 118, 36), 1, 0.5), 'Citrus': ((70, 118, 36), 1, 0.5), 'Squash': ((90, 140, 60), 1, 1.0)}
 # disease folder name: lesion colour, lesion count, lesion radius range (fraction of leaf size)
 DISEASE_LOOK = {
     'Apple___Apple_scab':        ((70, 72, 30), 14, (0.03, 0.06)),
@@ -26,6 +27,18 @@ DISEASE_LOOK = {
     'angular_leaf_spot':         ((120, 90, 40), 10, (0.04, 0.07)),
     'bean_rust':                 ((150, 60, 20), 30, (0.015, 0.03)),
     'healthy':                   (None, 0, (0, 0)),
+    'Orange___Haunglongbing_(Citrus_greening)': ((205, 190, 60), 8, (0.06, 0.1)),
+    'Squash___Powdery_mildew':   ((228, 228, 218), 24, (0.02, 0.04)),
+    'canker':                    ((115, 80, 35), 12, (0.02, 0.035)),
+    'greening':                  ((205, 190, 60), 8, (0.06, 0.1)),
+}
+# where each class folder goes: source folder → (species for single-species sources, class folders)
+LAYOUT = {
+    'plantvillage': (None, ['Apple___Apple_scab', 'Apple___Black_rot', 'Apple___Cedar_apple_rust', 'Apple___healthy',
+                            'Strawberry___Leaf_scorch', 'Strawberry___healthy', 'Orange___Haunglongbing_(Citrus_greening)',
+                            'Squash___Powdery_mildew']),
+    'ibean': ('Bean', ['angular_leaf_spot', 'bean_rust', 'healthy']),
+    'citrus': ('Citrus', ['canker', 'greening', 'healthy']),
 }
 
 def draw_leaf(species: str, disease: str, rng: random.Random, size: int = 128, field: bool = False) -> Image.Image:
@@ -75,26 +88,47 @@ def draw_scene(rng: random.Random, size: int = 128) -> Image.Image:
     return img
 
 # %% ../nbs/00a_sample_data.ipynb #6440f1bd
+def mottled(im: Image.Image, rng: random.Random, amplitude: float = 40) -> Image.Image:
+    "`im` under uneven light (a smooth random field of ±`amplitude` levels), as on a sheet photographed outdoors."
+    import numpy as np
+    field = Image.fromarray(np.array([[rng.randint(0, 255) for _ in range(6)] for _ in range(6)], np.uint8)).resize(im.size, Image.BICUBIC)
+    a = np.asarray(im, np.float32) + (np.asarray(field, np.float32)[..., None] - 128) * amplitude / 128
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+STAND_IN_VERSION = 3   # bumped whenever make_sample_data changes, so a cached stand-in is made anew
+
 def make_sample_data(dest, n_per_class: int = 40, n_non_plant: int = 40, size: int = 128, seed: int = 0) -> Path:
     "Write a synthetic data set laid out like `PLANTVIT_DATA` into `dest`; returns `dest`."
+    from plantvit.near_duplicates import COPY_EDITS
     dest = Path(dest); rng = random.Random(seed)
-    for folder in DISEASE_LOOK:
-        pv = '___' in folder
-        sp = folder.split('___')[0] if pv else 'Bean'
-        out = dest / ('plantvillage' if pv else 'ibean') / folder
-        out.mkdir(parents=True, exist_ok=True)
-        for i in range(n_per_class):
-            if pv:
-                leaf = f'{rng.getrandbits(64):016x}-{i:04d}'
-                shots = 2 if i % 4 == 0 else 1  # every fourth leaf photographed twice
-                for s in range(shots):
-                    draw_leaf(sp, folder, rng, size).save(out / f'{leaf}___SYN {1000 * s + i}.JPG', quality=90)
+    edits = list(COPY_EDITS.values())
+    for source, (species, folders) in LAYOUT.items():
+        for folder in folders:
+            sp = species or folder.split('___')[0]
+            out = dest / source / folder
+            out.mkdir(parents=True, exist_ok=True)
+            if source == 'citrus':
+                for i in range(n_per_class // 2):
+                    leaf = mottled(draw_leaf(sp, folder, rng, 2 * size), rng); leaf.save(out / f'{folder}_{i}.png')   # 256 px, as the real ones
+                    if i % 5 == 0:   # a near-duplicate: the same photo re-saved, rescaled or re-encoded
+                        edits[(i // 5) % len(edits)](leaf).convert('RGB').save(out / f'{folder}_{i}_copy.jpg', quality=85)
+                    if folder == 'canker' and i == 0:   # and one filed under another class: a conflict
+                        (dest / source / 'greening').mkdir(parents=True, exist_ok=True)
+                        COPY_EDITS['jpeg q75'](leaf).save(dest / source / 'greening' / 'greening_from_canker_0.jpg', quality=75)
+            elif source == 'plantvillage':
+                n = n_per_class // 2 if sp in ('Orange', 'Squash') else n_per_class
+                for i in range(n):
+                    leaf = f'{rng.getrandbits(64):016x}-{i:04d}'
+                    shots = 2 if i % 4 == 0 else 1  # every fourth leaf photographed twice
+                    for s in range(shots):
+                        mottled(draw_leaf(sp, folder, rng, size), rng).save(out / f'{leaf}___SYN {1000 * s + i}.JPG', quality=90)
             else:
-                split = 'val' if i % 5 == 4 else 'train'
-                draw_leaf(sp, folder, rng, size, field=True).save(out / f'{folder}_{split}_{i}.jpg', quality=90)
+                for i in range(n_per_class):
+                    split = 'val' if i % 5 == 4 else 'train'
+                    mottled(draw_leaf(sp, folder, rng, size, field=True), rng).save(out / f'{folder}_{split}_{i}.jpg', quality=90)
     (dest / 'non_plant').mkdir(parents=True, exist_ok=True)
     for i in range(n_non_plant): draw_scene(rng, size).save(dest / 'non_plant' / f'image ({i + 1}).jpg', quality=90)
-    (dest / 'README.md').write_text('Synthetic stand-in for PLANTVIT_DATA, written by plantvit.sample_data.make_sample_data.\n')
+    (dest / 'README.md').write_text(f'Synthetic stand-in for PLANTVIT_DATA, written by plantvit.sample_data.make_sample_data (version {STAND_IN_VERSION}).\n')
     return dest
 
 # %% ../nbs/00a_sample_data.ipynb #e6e75988
@@ -112,8 +146,15 @@ def real_data() -> Path | None:
 def generated_data(cache=None) -> Path:
     "The generated stand-in, made once under `cache` (a temp folder by default) and reused."
     cache = Path(cache or Path(tempfile.gettempdir()) / 'plantvit-sample-data')
-    if not (cache / 'README.md').exists():  # write beside, then rename: parallel test workers never see half a set
+    readme = cache / 'README.md'
+    if not readme.exists() or f'(version {STAND_IN_VERSION})' not in readme.read_text():
+        # write beside, then rename: parallel test workers never see half a set; an older stand-in is moved aside first
         tmp = make_sample_data(Path(tempfile.mkdtemp(prefix=cache.name, dir=cache.parent)))
+        if readme.exists():   # our own cache of an older version: moved aside, then removed
+            old = Path(tempfile.mkdtemp(prefix=cache.name + '-old', dir=cache.parent))
+            try: cache.rename(old / 'old')
+            except OSError: pass   # another process moved it
+            shutil.rmtree(old, ignore_errors=True)
         try: tmp.rename(cache)
         except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process got there first
     return cache

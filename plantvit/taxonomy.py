@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Iterable
 
 # %% auto #0
-__all__ = ['SEP', 'TAXONOMY_FORMAT', 'normalize_key', 'display_name', 'ClassNameError', 'ClassName', 'make_flat_label',
-           'parse_class_name', 'Synonyms', 'Taxonomy', 'UnknownClassError']
+__all__ = ['SEP', 'DEFAULT_SYNONYMS', 'TAXONOMY_FORMAT', 'normalize_key', 'display_name', 'ClassNameError', 'ClassName',
+           'make_flat_label', 'parse_class_name', 'Synonyms', 'Taxonomy', 'UnknownClassError']
 
 # %% ../nbs/00_taxonomy.ipynb #330e0ea0
 SEP = '___'  # PlantVillage's separator between species and disease
@@ -36,6 +36,7 @@ class ClassName:
     species: str      # display name, e.g. 'Corn (maize)'
     disease: str      # display name, e.g. 'Common rust'
     raw: str          # the folder name as found, e.g. 'Corn_(maize)___Common_rust_'
+    alias: str | None = None   # the flat label before `Synonyms` renamed it, e.g. 'Orange___Haunglongbing_(Citrus_greening)'
     @property
     def species_key(self) -> str:
         "The species name normalised for matching (`normalize_key`)."
@@ -46,8 +47,8 @@ class ClassName:
         return normalize_key(self.disease)
     @property
     def flat_label(self) -> str:
-        "The PlantVillage-style label: the folder name when it was one, else built from the display names."
-        return self.raw if SEP in self.raw else make_flat_label(self.species, self.disease)
+        "The PlantVillage-style label: the folder name when it was one (and no synonym renamed it), else built from the display names."
+        return self.raw if SEP in self.raw and self.alias is None else make_flat_label(self.species, self.disease)
 
 def make_flat_label(species: str, disease: str) -> str:
     "A flat `Species___Disease` label from display names (spaces become underscores)."
@@ -85,6 +86,12 @@ def parse_class_name(name: str, species: str | None = None) -> ClassName:
     return ClassName(sp, _strip_species(dis, sp), name)
 
 # %% ../nbs/00_taxonomy.ipynb #4121aa85
+DEFAULT_SYNONYMS = {
+    'species': {'Orange': 'Citrus', 'Sweet orange': 'Citrus', 'Maize': 'Corn (maize)', 'Corn': 'Corn (maize)'},
+    'diseases': {'Haunglongbing (Citrus greening)': 'Huanglongbing', 'Huanglongbing (Citrus greening)': 'Huanglongbing',
+                 'Citrus greening': 'Huanglongbing', 'Greening': 'Huanglongbing', 'HLB': 'Huanglongbing'},
+}
+
 @dataclass
 class Synonyms:
     "Alias → canonical display names for species and diseases, matched by key."
@@ -94,6 +101,15 @@ class Synonyms:
     def __post_init__(self):
         self._sp = {normalize_key(k): v for k, v in self.species.items()}
         self._dis = {normalize_key(k): v for k, v in self.diseases.items()}
+
+    @classmethod
+    def default(cls) -> Synonyms:
+        "The synonyms that ship with plantvit (`DEFAULT_SYNONYMS`)."
+        return cls(dict(DEFAULT_SYNONYMS['species']), dict(DEFAULT_SYNONYMS['diseases']))
+
+    def __or__(self, other: Synonyms) -> Synonyms:
+        "These synonyms extended by `other`'s (where both name an alias, `other` wins)."
+        return Synonyms(self.species | other.species, self.diseases | other.diseases)
 
     @classmethod
     def load(cls, path) -> Synonyms:
@@ -109,8 +125,9 @@ class Synonyms:
     def __call__(self, c: ClassName) -> ClassName:
         "`c` with its species and disease replaced by their canonical names."
         sp = self._sp.get(c.species_key, c.species)
-        dis = self._dis.get(c.disease_key, c.disease)
-        return ClassName(sp, _strip_species(dis, sp), c.raw)
+        dis = _strip_species(self._dis.get(c.disease_key, c.disease), sp)
+        if (normalize_key(sp), normalize_key(dis)) == (c.species_key, c.disease_key): return c
+        return ClassName(sp, dis, c.raw, c.alias or c.flat_label)
 
 # %% ../nbs/00_taxonomy.ipynb #b8765111
 class Taxonomy:
@@ -142,7 +159,8 @@ class Taxonomy:
         for c in sorted(set(classes), key=lambda c: (c.species_key, c.disease_key, c.raw)):
             sp = tree.setdefault(c.species_key, {'name': c.species, 'diseases': {}})
             d = sp['diseases'].setdefault(c.disease_key, {'name': c.disease, 'flat_label': c.flat_label, 'aliases': []})
-            if c.flat_label != d['flat_label'] and c.flat_label not in d['aliases']: d['aliases'].append(c.flat_label)
+            for label in (c.flat_label, c.alias):   # every name a source used, before and after synonyms
+                if label and label != d['flat_label'] and label not in d['aliases']: d['aliases'].append(label)
         return cls([{'name': s['name'], 'diseases': list(s['diseases'].values())} for s in tree.values()])
 
     @property

@@ -69,7 +69,8 @@ function route(out) {
   const pairs = tax.species.flatMap((x) => x.diseases.map((d) => ({ species: x.name, disease: d.name, pair_id: d.pair_id, label: d.flat_label })));
   const top3 = pairs.map((p) => ({ ...p, probability: out.joint_probs[p.pair_id] })).sort((a, b) => b.probability - a.probability).slice(0, 3);
   const conf = (e[s] / z) * Math.exp(out.disease_logp[best.pair_id]);
-  return { species: sp.name, disease: best.name, pair_id: best.pair_id, confidence: conf, lse: m + Math.log(z), top3 };
+  return { species: sp.name, disease: best.name, pair_id: best.pair_id, confidence: conf, lse: m + Math.log(z), top3,
+           single: sp.diseases.length === 1 };
 }
 
 async function askBrowser(file) {
@@ -80,6 +81,7 @@ async function askBrowser(file) {
   const th = state.routing.thresholds;
   state.lastRoute = r;   // what the browser model said, answered or not
   if (r.confidence < th.confidence || r.lse <= th.plant_energy) return null;   // unsure, or maybe not a leaf
+  if (r.single) return null;   // a species known in one condition only: the server says what that means
   return { species: r.species, disease: r.disease, pair_id: r.pair_id, confidence: r.confidence, level: 'disease',
            message: `${r.species} — ${r.disease} (${pct(r.confidence)}).`, top3: r.top3, latency_ms: Math.round(performance.now() - t0) };
 }

@@ -61,7 +61,7 @@ def cmd_train(a: argparse.Namespace) -> int:
                   lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
                   oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
                   backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale,
-                  augment={'leaf': True, 'light': 'light', 'none': False}[a.augment])
+                  augment={'leaf': True, 'light': 'light', 'none': False}[a.augment], head='flat' if a.flat else 'hierarchical')
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -227,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--augment', choices=['light', 'leaf', 'none'], default='light', help="training augmentation: 'light' (random crops and left-right flips, the default), 'leaf' (also rotation, colour jitter and the 8 flips/turns) or 'none'")
     t.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing of both levels (default 0)')
     t.add_argument('--min-scale', type=float, default=0.08, help="the random crop's smallest share of the photo's area (default 0.08)")
+    t.add_argument('--flat', action='store_true', help='the flat baseline: one softmax over all species × disease classes, same backbone and budget')
     t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
     t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')

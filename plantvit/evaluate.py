@@ -132,7 +132,8 @@ def fit_temperature(outputs: dict, species_id, pair_id, pair_species, bounds=(0.
     r = minimize_scalar(lambda lt: _nll_joint(sl, dl, sid, pid, ps, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
     t = float(np.exp(r.x))
     if min(r.x - lo, hi - r.x) < np.log(2):          # within a factor 2 of a bound: the NLL is flat there, nothing to fit
-        raise EvaluateError(f"the temperature ran to its bound ({t:.3g}): no mistake among these photos to calibrate on")
+        why = 'no mistake among these photos to calibrate on' if r.x - lo < np.log(2) else 'the answers are mostly wrong on these photos'
+        raise EvaluateError(f"the temperature ran to its bound ({t:.3g}): {why}")
     return {'species': round(t, 4), 'disease': round(t, 4)}
 
 # %% ../nbs/10_evaluate.ipynb #8a4f98e0

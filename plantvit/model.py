@@ -15,8 +15,8 @@ from .taxonomy import Taxonomy
 from .backbones import create_backbone, feature_dim
 
 # %% auto #0
-__all__ = ['OUTPUT_NAMES', 'SegmentLogSoftmax', 'HierarchicalHead', 'HierarchicalClassifier', 'create_model', 'model_splitter',
-           'HierarchicalLoss', 'decode']
+__all__ = ['OUTPUT_NAMES', 'HEADS', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead', 'HierarchicalClassifier', 'create_model',
+           'model_splitter', 'HierarchicalLoss', 'decode']
 
 # %% ../nbs/03_model.ipynb #12d35713
 def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list[int]]]:
@@ -89,12 +89,36 @@ class HierarchicalHead(nn.Module):
         joint = species_logits.softmax(-1).index_select(1, self.segment.pair_species) * disease_logp.exp()
         return species_logits, disease_logp, joint, emb
 
+# %% ../nbs/03_model.ipynb #aeece612
+class FlatHead(nn.Module):
+    "One softmax over all species × disease pairs (a flat classifier), giving the same four outputs as `HierarchicalHead`."
+    def __init__(self, in_features: int,             # the embedding width D
+                 pair_species: Sequence[int],         # the species id of each pair id, e.g. `Taxonomy.pair_species`
+                 dropout: float = 0.0):               # dropout on the embedding (training only)
+        super().__init__()
+        segment = SegmentLogSoftmax(pair_species)
+        self.drop = nn.Dropout(dropout)
+        self.pairs = nn.Linear(in_features, segment.n_pairs)
+        self.segment = segment
+        ps = segment.pair_species.tolist()
+        self.register_buffer('first_pair', torch.tensor([ps.index(s) for s in range(segment.n_species)], dtype=torch.long), persistent=False)
+
+    def forward(self, emb: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        "[B, D] embedding → (species_logits [B, S], disease_logp [B, P], joint_probs [B, P], embedding [B, D])."
+        z = self.pairs(self.drop(emb))
+        disease_logp = self.segment(z)                                     # z − logsumexp of its species' logits
+        species_logits = (z - disease_logp).index_select(1, self.first_pair)   # logsumexp of each species' logits
+        return species_logits, disease_logp, z.softmax(-1), emb
+
+HEADS = {'hierarchical': HierarchicalHead, 'flat': FlatHead}
+
 # %% ../nbs/03_model.ipynb #159f9efb
 class HierarchicalClassifier(nn.Module):
-    "A backbone that returns pooled features, then a `HierarchicalHead`; outputs in `OUTPUT_NAMES` order."
+    "A backbone that returns pooled features, then a `HierarchicalHead` (or the flat baseline's `FlatHead`); outputs in `OUTPUT_NAMES` order."
     def __init__(self, backbone: nn.Module,           # a timm model created with `num_classes=0`
                  pair_species: Sequence[int],          # the species id of each pair id, e.g. `Taxonomy.pair_species`
-                 dropout: float = 0.0):                # dropout on the features before the head's layers
+                 dropout: float = 0.0,                 # dropout on the features before the head's layers
+                 head: str = 'hierarchical'):          # 'hierarchical' or 'flat' (`HEADS`)
         super().__init__()
         if getattr(backbone, 'num_classes', 0):
             raise ValueError(f"the backbone has a {backbone.num_classes}-class classifier: create it with num_classes=0 "
@@ -103,8 +127,9 @@ class HierarchicalClassifier(nn.Module):
         except AttributeError:
             raise TypeError(f"cannot tell the feature width of a {type(backbone).__name__}: pass a timm model "
                             "created with num_classes=0 (it has `num_features`)") from None
+        if head not in HEADS: raise ValueError(f"head {head!r}: expected one of {', '.join(HEADS)}")
         self.backbone = backbone
-        self.head = HierarchicalHead(width, pair_species, dropout)
+        self.head = HEADS[head](width, pair_species, dropout)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         "[B, C, H, W] images → (species_logits, disease_logp, joint_probs, embedding), a plain tuple."
@@ -117,12 +142,13 @@ def create_model(arch: str,                    # a timm architecture, e.g. 'tf_e
                  taxonomy: Taxonomy,            # its `pair_species` shapes the head
                  pretrained=False,              # False, True (timm hub), 'lite-package', or a weights file
                  dropout: float = 0.0,          # dropout before the head's layers
+                 head: str = 'hierarchical',    # 'hierarchical', or 'flat' for the flat baseline
                  **kwargs                       # passed to `timm.create_model`, e.g. drop_path_rate
                 ) -> HierarchicalClassifier:
     "The hierarchical classifier on timm's `arch`, in eval mode, with the backbone's `Preprocessing` as `model.preprocessing`."
     if 'num_classes' in kwargs: raise ValueError("num_classes is set by the taxonomy; the backbone is always created with num_classes=0")
     backbone = create_backbone(arch, pretrained=pretrained, num_classes=0, **kwargs)
-    model = HierarchicalClassifier(backbone, taxonomy.pair_species, dropout)
+    model = HierarchicalClassifier(backbone, taxonomy.pair_species, dropout, head)
     model.preprocessing, model.arch = backbone.preprocessing, arch
     return model.eval()
 

@@ -78,7 +78,7 @@ def load_checkpoint(path) -> tuple[nn.Module, Taxonomy, Preprocessing, dict]:
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT: raise ValueError(f'{str(path)!r} is not a plantvit checkpoint')
     tax = Taxonomy.from_dict(json.loads(ck['taxonomy'])); prep = Preprocessing.from_dict(json.loads(ck['preprocessing']))
-    model = create_model(ck['arch'], tax, pretrained=False)
+    model = create_model(ck['arch'], tax, pretrained=False, head='flat' if 'head.pairs.weight' in ck['model'] else 'hierarchical')
     model.load_state_dict(ck['model']); model.preprocessing = prep
     return model.eval(), tax, prep, ck
 
@@ -112,10 +112,10 @@ class CheckpointCallback(Callback):
 
 # %% ../nbs/04_train.ipynb #653dc932
 def hierarchical_learner(dls, arch: str, pretrained='lite-package', dropout: float = 0.2, label_smoothing: float = 0.0,
-                         species_weight: float = 1.0, disease_weight: float = 1.0, **kwargs) -> Learner:
-    "A fastai `Learner` over `create_model(arch)` with the hierarchical loss and metrics; frozen backbone to start."
+                         species_weight: float = 1.0, disease_weight: float = 1.0, head: str = 'hierarchical', **kwargs) -> Learner:
+    "A fastai `Learner` over `create_model(arch)` with the hierarchical loss and metrics (`head='flat'`: the flat baseline); frozen backbone to start."
     tax = dls.taxonomy
-    model = create_model(arch, tax, pretrained=pretrained, dropout=dropout)
+    model = create_model(arch, tax, pretrained=pretrained, dropout=dropout, head=head)
     loss = HierarchicalLoss(tax.pair_species, species_weight, disease_weight, label_smoothing)
     learn = Learner(dls, model, loss_func=loss, opt_func=Adam, metrics=hierarchical_metrics(tax.pair_species),
                     splitter=model_splitter, **kwargs)

@@ -237,7 +237,10 @@ def temperature(self: Bundle) -> dict:
 @patch(as_prop=True)
 def split_rule(self: Bundle) -> dict:
     "How the photos of this bundle's training were split (`plantvit.data.split_rule`): evaluate with it, or val and test photos of another rule may be training photos. Bundles that don't say were split 80/20 without a test split."
-    return (self.metrics.get('data') or {}).get('split_rule') or {'valid_pct': 0.2, 'test_pct': 0.0, 'seed': 0, 'split_from_name': False, 'near_dup_distance': None}
+    rule = (self.metrics.get('data') or {}).get('split_rule')
+    if rule: return rule
+    from plantvit.data import LEGACY_SPLIT          # pandas and Arrow: evaluation time only, never serving
+    return dict(LEGACY_SPLIT)
 
 @patch
 def calibrated(self: Bundle, outputs: dict) -> dict:

@@ -201,7 +201,6 @@ class Organized:
     seconds: dict = field(default_factory=dict)
     merges: pd.DataFrame | None = None      # class folders renamed by synonyms: source, folder, was, now, images
     conflicts: pd.DataFrame | None = None   # photos in groups with more than one label: group, path, source, label
-    near_dup_distance: int | None = None    # the threshold used (None: no search)
     split_rule: dict | None = None          # how it was split: `split_rule(...)`, written to species_index.json
 
     def __repr__(self):
@@ -331,7 +330,7 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
         'group': files['group'], 'bytes': files['bytes'], 'conflict': pa.array(conflict)})
     df = table.to_pandas()
     secs['manifest'] = time.perf_counter() - t2
-    res = Organized(df, tax, skipped, out, secs, merges, conflicts, near_dup_distance if near else None,
+    res = Organized(df, tax, skipped, out, secs, merges, conflicts,
                     split_rule(valid_pct, test_pct, seed, split_from_name, near_dup_distance if near else None))
     if out is not None: write_organized(res, out)
     secs['total'] = time.perf_counter() - t0
@@ -425,11 +424,12 @@ def report(res: Organized, max_lines: int = 50) -> str:
         lines += ['', '## Names merged', '', 'Class folders renamed by synonyms, so that one species or disease has one name:', '',
                   _md_table(res.merges), '']
     lines += ['', '## Near-duplicates and conflicts', '']
-    if res.near_dup_distance is None: lines.append('Not searched (file contents were not read, or the search was turned off).')
+    bits = (res.split_rule or {}).get('near_dup_distance')
+    if bits is None: lines.append('Not searched (file contents were not read, or the search was turned off).')
     else:
         sizes = df.groupby('group', observed=True).source.size()
         joined = df[~df.group.str.startswith('leaf:') & df.group.map(sizes).gt(1)]
-        lines.append(f'Perceptual hashes at most {res.near_dup_distance} bits apart: {len(joined):,} photos in '
+        lines.append(f'Perceptual hashes at most {bits} bits apart: {len(joined):,} photos in '
                      f'{joined.group.nunique():,} groups of copies (each group on one side of every split).')
     c = res.conflicts
     if c is not None and len(c):

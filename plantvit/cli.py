@@ -12,7 +12,7 @@ from .near_duplicates import NEAR_DUP_DISTANCE
 
 # %% auto #0
 __all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_evaluate',
-           'cmd_calibrate', 'cmd_ship', 'cmd_serve', 'main']
+           'cmd_compare', 'cmd_calibrate', 'cmd_ship', 'cmd_serve', 'main']
 
 # %% ../nbs/11_cli.ipynb #b5c0263b
 def cmd_organize(a: argparse.Namespace) -> int:
@@ -155,6 +155,23 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         from plantvit.evaluate import record_evaluation
         record_evaluation(b.path, res, rescore=a.rescore_test)
         print(f"\nrecorded {'the test scores' if a.split == 'test' else 'robustness and background'} in {b.path}/metrics.json and MODEL_CARD.md")
+    return 0
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    "`plantvit compare`: two bundles' test records side by side (e.g. hierarchical against the flat baseline); --record puts the baseline in BUNDLE's card."
+    from plantvit.bundle import Bundle
+    from plantvit.export import comparison_rows
+    from plantvit.evaluate import EvaluateError, record_baseline
+    b, base = Bundle(a.bundle), Bundle(a.baseline)
+    for x in (b, base):
+        if not x.metrics.get('test'): raise EvaluateError(f"{str(x.path)!r} has not been scored on its test split: `plantvit evaluate SOURCES --bundle {x.path} --split test --record` first")
+    names = [f"{x.path.name} ({x.meta.get('head', 'hierarchical')})" for x in (b, base)]
+    w = max(len(r[0]) for r in comparison_rows(b.metrics, base.metrics))
+    print(f"{'':{w}}  {names[0]:>24}  {names[1]:>24}")
+    for what, x, y in comparison_rows(b.metrics, base.metrics): print(f'{what:{w}}  {x:>24}  {y:>24}')
+    if a.record:
+        record_baseline(b.path, base.path)
+        print(f'\nrecorded {base.path.name} as the baseline in {b.path}/metrics.json and MODEL_CARD.md')
     return 0
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
@@ -309,6 +326,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
     ev.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
     ev.set_defaults(func=cmd_evaluate)
+    cp = sub.add_parser('compare', help="two bundles' test records side by side: the hierarchical model against the flat baseline",
+                        description="Print BUNDLE's and BASELINE's test records side by side (each scored once with `plantvit evaluate "
+                                    "--split test --record`, on the same photos): joint top-1 per source, species top-1, calibration, what "
+                                    "each tells a grower when unsure, non-plant rejection. --record stores BASELINE's figures in BUNDLE's "
+                                    "metrics.json, and its model card shows the comparison.")
+    cp.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    cp.add_argument('baseline', type=Path, metavar='BASELINE', help='the baseline bundle folder (e.g. from `plantvit train --flat`)')
+    cp.add_argument('--record', action='store_true', help="store the baseline's test record in BUNDLE (metrics.json, MODEL_CARD.md)")
+    cp.set_defaults(func=cmd_compare)
     c = sub.add_parser('calibrate', help="fit temperature scaling for a bundle's confidences and store it in the bundle",
                        description='Fit a species and a disease temperature on half of the val split of --manifest (split by leaf), '
                                    'measure the calibration error on the other half before and after, and store the temperatures in '

@@ -22,10 +22,11 @@ from .taxonomy import Taxonomy
 # %% auto #0
 __all__ = ['UNSEEN_OUTCOMES', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle',
            'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
-           'add_calibration', 'unseen_table', 'wilson', 'metrics', 'class_table', 'species_table', 'confusion',
-           'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe',
-           'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam', 'cam_overlay',
-           'embedding_map', 'plot_embedding_map', 'evaluation_report', 'record_evaluation']
+           'add_calibration', 'unseen_table', 'answer_summary', 'wilson', 'metrics', 'class_table', 'species_table',
+           'confusion', 'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels',
+           'background_probe', 'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam',
+           'cam_overlay', 'embedding_map', 'plot_embedding_map', 'evaluation_report', 'record_evaluation',
+           'record_baseline']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -191,13 +192,17 @@ def _outcome(d: dict) -> str:
     if d.get('unknown_species'): return 'unknown_species'
     return {'none': 'species_unclear', 'species': 'species_only', 'disease': 'disease_named'}[d['level']]
 
+def _decisions(ev: Evaluation, outputs: dict, n: int) -> list[dict]:
+    "The Predictor's `decide` for each of `n` photos' `outputs`, with the bundle's OOD detector and temperatures."
+    scores = ev.detector.score(outputs) if ev.detector is not None else None
+    return [decide(outputs, i, ev.taxonomy, ev.detector, scores=scores, temperature=ev.temperature) for i in range(n)]
+
 def unseen_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species, disease) the bundle does not know: photos, the share of each outcome a grower sees, species right (known species only), the most common answer."
     r, o = ev.unseen, ev.unseen_outputs
     cols = ['source', 'species', 'disease', 'n', *UNSEEN_OUTCOMES, 'species_right', 'most_common_answer']
     if r is None or not len(r): return pd.DataFrame(columns=cols)
-    scores = ev.detector.score(o) if ev.detector is not None else None
-    d = [decide(o, i, ev.taxonomy, ev.detector, scores=scores, temperature=ev.temperature) for i in range(len(r))]
+    d = _decisions(ev, o, len(r))
     t = r.assign(outcome=[_outcome(x) for x in d], answer=[x['label'] for x in d],
                  species_ok=[x['species'] == s for x, s in zip(d, r.species)])
     out = []
@@ -208,6 +213,22 @@ def unseen_table(ev: Evaluation) -> pd.DataFrame:
                     'species_right': float(g.species_ok.mean()) if (g.species_id >= 0).all() else float('nan'),
                     'most_common_answer': answered.mode().iloc[0] if len(answered) else ''})
     return pd.DataFrame(out, columns=cols)
+
+# %% ../nbs/10_evaluate.ipynb #d41c4ae9
+def answer_summary(ev: Evaluation) -> dict:
+    "What the Predictor tells a grower for the known classes' photos, per source and overall: the share of each of `UNSEEN_OUTCOMES`, the share of named diseases that are the right class and of species-only answers that are the right species; {} without an OOD detector."
+    r = ev.rows
+    if not len(r) or ev.detector is None: return {}
+    d = _decisions(ev, ev.outputs, len(r))
+    t = pd.DataFrame({'source': r.source.astype(str).to_numpy(), 'outcome': [_outcome(x) for x in d],
+                      'class_right': [x['label'] == ev.taxonomy.flat_label(int(p)) for x, p in zip(d, r.pair_id)],
+                      'species_right': [x['species'] == s for x, s in zip(d, r.species)]})
+    def one(g: pd.DataFrame) -> dict:
+        named, rolled = g.outcome == 'disease_named', g.outcome == 'species_only'
+        return {'n': len(g), **{k: float((g.outcome == k).mean()) for k in UNSEEN_OUTCOMES},
+                'disease_named_right': float(g.class_right[named].mean()) if named.any() else None,
+                'species_only_right': float(g.species_right[rolled].mean()) if rolled.any() else None}
+    return {'sources': {s: one(g) for s, g in t.groupby('source')}, 'overall': one(t)}
 
 # %% ../nbs/10_evaluate.ipynb #ab3a0377
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -225,7 +246,7 @@ def _summary(h: dict, idx, conf: dict, pair_id, species_id) -> dict:
     return out
 
 def metrics(ev: Evaluation) -> dict:
-    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece, intervals}}, 'overall': {...}, 'unseen': [...]}`; `intervals` are 95% Wilson intervals of the four rates."
+    "`{'sources': {name: {n, species_top1, disease_top1, disease_top3, joint_top1, species_ece, joint_ece, intervals}}, 'overall': {...}, 'answers': answer_summary(ev), 'unseen': [...]}`; `intervals` are 95% Wilson intervals of the four rates."
     h, r = ev.hits, ev.rows
     pid, sid = r.pair_id.to_numpy(), r.species_id.to_numpy()
     src, overall = {}, {'n': 0}
@@ -235,6 +256,7 @@ def metrics(ev: Evaluation) -> dict:
         overall = _summary(h, np.arange(len(r)), conf, pid, sid)
     out = {'model': ev.model, 'temperature': ev.temperature, 'sources': src, 'overall': overall,
            'unreadable': [{'path': p, 'error': e} for p, e in ev.errors.items()]}
+    if ev.detector is not None: out['answers'] = answer_summary(ev)
     if ev.unseen is not None:   # JSON has no NaN: a species the bundle lacks has no `species_right`
         out['unseen'] = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in unseen_table(ev).to_dict('records')]
     return out
@@ -555,8 +577,24 @@ def record_evaluation(bundle_dir, res: dict, rescore: bool = False) -> Bundle:
         if (old := b.metrics.get('test')) and not rescore:
             raise EvaluateError(f"{str(b.path)!r} was scored on its test split on {old['date']}: test is scored once per bundle "
                                 "(choose with val; --rescore-test replaces the record, and the card will show the new date)")
-        keep = ('model', 'temperature', 'sources', 'overall', 'unseen')
+        keep = ('model', 'temperature', 'sources', 'overall', 'answers', 'unseen')
         return update_metrics(b, {'test': {k: res[k] for k in keep if k in res} | {'date': time.strftime('%Y-%m-%d'), 'rescored': bool(old)}})
     sections = {k: res[k] for k in ('robustness', 'background') if k in res}
     if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     return update_metrics(b, sections)
+
+# %% ../nbs/10_evaluate.ipynb #05a53c91
+def record_baseline(bundle_dir, baseline_dir) -> Bundle:
+    "Store `baseline_dir`'s test record, OOD figures and head in `bundle_dir`'s metrics.json (`baseline`): the card's flat-vs-hierarchical table. Both must be scored on the same test photos."
+    from plantvit.export import update_metrics               # torch comes with it: build time only
+    b, base = Bundle(bundle_dir), Bundle(baseline_dir)
+    for x in (b, base):
+        if not x.metrics.get('test'):
+            raise EvaluateError(f"{str(x.path)!r} has not been scored on its test split: `plantvit evaluate SOURCES --bundle {x.path} --split test --record` first")
+    if b.taxonomy != base.taxonomy: raise EvaluateError(f"{str(base.path)!r} knows other classes ({base.taxonomy}) than {str(b.path)!r} ({b.taxonomy})")
+    if b.split_rule != base.split_rule: raise EvaluateError(f"the two bundles were split by different rules ({b.split_rule} vs {base.split_rule}): their test photos differ")
+    na, nb_ = ({s: v['n'] for s, v in x.metrics['test']['sources'].items()} for x in (b, base))
+    if na != nb_: raise EvaluateError(f"the two test records hold different photos ({na} vs {nb_})")
+    ood = {k: v for k, v in (base.metrics.get('ood') or {}).items() if k in ('precision', 'recall', 'n_leaves', 'n_non_plant')}
+    return update_metrics(b, {'baseline': {'bundle': base.path.name, 'arch': base.meta.get('arch'), 'head': base.meta.get('head', 'hierarchical'),
+                                           'test': base.metrics['test'], 'ood': ood, 'training': base.metrics.get('training')}})

@@ -24,8 +24,8 @@ from .bundle import Bundle, write_manifest, MODEL_FILES, MANIFEST_NAME, INPUT
 __all__ = ['LINEAR_OPS', 'QUANTIZE_METHODS', 'METRIC_NAMES', 'SOURCES', 'LITE_WEIGHTS', 'ExportError', 'is_transformer',
            'onnx_opset', 'to_onnx', 'onnx_session', 'compare_outputs', 'check_parity', 'calibration_sample',
            'PhotoReader', 'shape_nodes', 'head_nodes', 'float_nodes', 'default_method', 'pre_process', 'quantize',
-           'hierarchical_hits', 'latencies_ms', 'compare_models', 'comparison_table', 'data_summary', 'model_card',
-           'export_bundle', 'update_metrics']
+           'hierarchical_hits', 'latencies_ms', 'compare_models', 'comparison_table', 'data_summary', 'comparison_rows',
+           'model_card', 'export_bundle', 'update_metrics']
 
 # %% ../nbs/05a_export.ipynb #4b7dd252
 class ExportError(ValueError):
@@ -371,6 +371,35 @@ def _card_test(test: dict) -> list[str]:
         lines.append(f"| {name} | {s['n']:,} | " + ' | '.join(_ci(s, k) for k in ('species_top1', 'disease_top3', 'joint_top1')) + ' |')
     return lines
 
+def comparison_rows(a: dict, b: dict) -> list[tuple[str, str, str]]:
+    "Two bundles' metrics side by side, from their test records (`metrics['test']`) and OOD fits: (what, a, b) rows for the card and `plantvit compare`."
+    ta, tb = a['test'], b['test']
+    both = lambda f: (f(ta), f(tb))
+    rows = [(f"joint top-1, {s} ({SOURCES[s]['kind'] if s in SOURCES else 'unknown'}, {ta['sources'][s]['n']:,} photos)",
+             *both(lambda t: _ci(t['sources'][s], 'joint_top1') if s in t['sources'] else '–')) for s in ta['sources']]
+    rows += [('species top-1, all', *both(lambda t: _ci(t['overall'], 'species_top1'))),
+             ('disease top-3, all', *both(lambda t: _ci(t['overall'], 'disease_top3'))),
+             ('calibration error of the answer (ECE, all)', *both(lambda t: f"{t['overall']['joint_ece']:.3f}"))]
+    if 'answers' in ta and 'answers' in tb:
+        ans = lambda t, k: _pct((t['answers'].get('overall') or {}).get(k))
+        rows += [(what, *both(lambda t: ans(t, k))) for what, k in (
+            ('a disease named', 'disease_named'), ('… and it is the right class', 'disease_named_right'),
+            ('unsure of the disease: the species only (roll-up)', 'species_only'), ('… and it is the right species', 'species_only_right'),
+            ('species unclear: retake asked', 'species_unclear'), ('a known leaf flagged as an unknown species', 'unknown_species'),
+            ('a leaf rejected as not a plant', 'not_a_plant'))]
+    oa, ob = a.get('ood') or {}, b.get('ood') or {}
+    rows += [(f'non-plant photos: {k} (val)', _pct(oa.get(k)), _pct(ob.get(k))) for k in ('precision', 'recall')]
+    return rows
+
+def _card_baseline(metrics: dict, meta: dict) -> list[str]:
+    "The flat baseline beside this model on the same test photos (`metrics['baseline']`, written by `plantvit compare --record`)."
+    base, this = metrics['baseline'], 'flat' if meta.get('head') == 'flat' else 'hierarchical'
+    other = 'flat' if base.get('head') == 'flat' else 'hierarchical'
+    return [f"The design's premise put to the test: the same backbone, size, data and training budget with a {other} head "
+            f"(`{base['bundle']}`, {base.get('arch')}), both scored once on the same test photos; the answers below are "
+            "what the Predictor tells a grower with each bundle's own temperatures and thresholds. In brackets, 95% Wilson intervals.", '',
+            f'| | this model ({this}) | baseline ({other}) |', '|---|---|---|'] + [f'| {w} | {x} | {y} |' for w, x, y in comparison_rows(metrics, base)]
+
 def _card_names(taxonomy: Taxonomy) -> list[str]:
     "Classes that data sets name differently, merged by synonyms: each with the names it was found under."
     d = taxonomy.to_dict()['species']
@@ -530,6 +559,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
     L += ['', '## Test split', ''] + (_card_test(metrics['test']) if metrics.get('test') else
           ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, once, when every choice is made.'])
+    if metrics.get('baseline') and metrics.get('test'): L += ['', '## Flat or hierarchical', ''] + _card_baseline(metrics, meta)
     if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
     if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)

@@ -1,0 +1,35 @@
+"""Leave one species out on the real photos: how often a never-seen species is answered as a known one (issue 14).
+
+For each species of the organized five-species data (`runs/organized-5`, made by `tools/build_default_bundle.sh`), a
+fold trains Lite0 without it (160 px, 2 epochs: `bench/recipes.py`'s cheapest recipe), exports, calibrates and gates
+it as the shipped bundle is built, and measures what its Predictor tells a grower about the left-out species' val
+photos, and every unknown-species score with a threshold chosen on half of the known val photos
+(`plantvit.unknown_species`, notebook `06b_unknown_species`). Folds run one after another (never two trainings at
+once on 2 cores) and resume: a finished fold is kept in the results file, a built one in `--out`.
+
+    PLANTVIT_DATA=../shared/data .venv/bin/python bench/leave_one_species_out.py        # ~45 min: 4 folds
+    .venv/bin/python bench/leave_one_species_out.py --table                             # print what the file holds
+"""
+import argparse, json, os, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--data', type=Path, default=ROOT / 'runs/organized-5', help='the organized data of every species')
+    ap.add_argument('--out', type=Path, default=ROOT / 'runs/loso', help='where the folds are built')
+    ap.add_argument('--species', nargs='*', help='only these left-out species (default: every one)')
+    ap.add_argument('--results', type=Path, default=Path(__file__).parent / 'results' / 'leave_one_species_out.json')
+    ap.add_argument('--size', default='160'); ap.add_argument('--epochs', default='2')
+    ap.add_argument('--table', action='store_true', help='print the tables of the results file and stop')
+    a = ap.parse_args()
+    from plantvit.unknown_species import leave_one_species_out, loso_tables
+    if not a.table:
+        if not os.environ.get('PLANTVIT_DATA'): sys.exit('set PLANTVIT_DATA to the folder holding non_plant/')
+        leave_one_species_out(a.data, a.out, Path(os.environ['PLANTVIT_DATA']) / 'non_plant', species=a.species,
+                              train_args=('--size', a.size, '--epochs', a.epochs), results=a.results)
+    per_species, per_score = loso_tables(json.loads(a.results.read_text()))
+    print(per_species.to_string(), '\n'); print(per_score.round(4).to_string())
+
+if __name__ == '__main__': main()

@@ -1,14 +1,16 @@
 """Leave one species out on the real photos: how often a never-seen species is answered as a known one (issue 14).
 
-For each species of the organized five-species data (`runs/organized-5`, made by `tools/build_default_bundle.sh`), a
+For each species of the organized five-species data (four species once Orange is a Citrus: `runs/organized-5`, made by
+`tools/build_default_bundle.sh`), a
 fold trains Lite0 without it (160 px, 2 epochs: `bench/recipes.py`'s cheapest recipe), exports, calibrates and gates
 it as the shipped bundle is built, and measures what its Predictor tells a grower about the left-out species' val
 photos, and every unknown-species score with a threshold chosen on half of the known val photos
 (`plantvit.unknown_species`, notebook `06b_unknown_species`). Folds run one after another (never two trainings at
 once on 2 cores) and resume: a finished fold is kept in the results file, a built one in `--out`.
 
-    PLANTVIT_DATA=../shared/data .venv/bin/python bench/leave_one_species_out.py        # ~45 min: 4 folds
+    PLANTVIT_DATA=../shared/data .venv/bin/python bench/leave_one_species_out.py        # every fold (its minutes: in the file)
     .venv/bin/python bench/leave_one_species_out.py --table                             # print what the file holds
+    .venv/bin/python bench/leave_one_species_out.py --table --record plantvit/bundles/default   # and put it in the card
 """
 import argparse, json, os, sys
 from pathlib import Path
@@ -23,13 +25,17 @@ def main():
     ap.add_argument('--results', type=Path, default=Path(__file__).parent / 'results' / 'leave_one_species_out.json')
     ap.add_argument('--size', default='160'); ap.add_argument('--epochs', default='2')
     ap.add_argument('--table', action='store_true', help='print the tables of the results file and stop')
+    ap.add_argument('--record', type=Path, metavar='BUNDLE', help="store the results in BUNDLE's metrics.json and model card")
     a = ap.parse_args()
-    from plantvit.unknown_species import leave_one_species_out, loso_tables
+    from plantvit.unknown_species import leave_one_species_out, loso_tables, record_unknown_species
     if not a.table:
         if not os.environ.get('PLANTVIT_DATA'): sys.exit('set PLANTVIT_DATA to the folder holding non_plant/')
+        if not (a.data / 'manifest.parquet').exists(): sys.exit(f'{a.data} holds no manifest.parquet: run tools/build_default_bundle.sh (or plantvit organize) first')
         leave_one_species_out(a.data, a.out, Path(os.environ['PLANTVIT_DATA']) / 'non_plant', species=a.species,
                               train_args=('--size', a.size, '--epochs', a.epochs), results=a.results)
+    if not a.results.exists(): sys.exit(f'{a.results} does not exist yet: run without --table first')
     per_species, per_score = loso_tables(json.loads(a.results.read_text()))
     print(per_species.to_string(), '\n'); print(per_score.round(4).to_string())
+    if a.record: record_unknown_species(a.record, json.loads(a.results.read_text())); print(f'recorded in {a.record}/metrics.json and MODEL_CARD.md')
 
 if __name__ == '__main__': main()

@@ -161,10 +161,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
     "`plantvit compare`: two bundles' test records side by side (e.g. hierarchical against the flat baseline); --record puts the baseline in BUNDLE's card."
     from plantvit.bundle import Bundle
     from plantvit.export import comparison_rows
-    from plantvit.evaluate import EvaluateError, record_baseline
+    from plantvit.evaluate import check_comparable, record_baseline
     b, base = Bundle(a.bundle), Bundle(a.baseline)
-    for x in (b, base):
-        if not x.metrics.get('test'): raise EvaluateError(f"{str(x.path)!r} has not been scored on its test split: `plantvit evaluate SOURCES --bundle {x.path} --split test --record` first")
+    check_comparable(b, base)                   # the same photos, or no comparison
     names = [f"{x.path.name} ({x.meta.get('head', 'hierarchical')})" for x in (b, base)]
     w = max(len(r[0]) for r in comparison_rows(b.metrics, base.metrics))
     print(f"{'':{w}}  {names[0]:>24}  {names[1]:>24}")

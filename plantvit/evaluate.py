@@ -26,7 +26,7 @@ __all__ = ['UNSEEN_OUTCOMES', 'PERTURBATIONS', 'BACKGROUNDS', 'EvaluateError', '
            'confusion', 'plot_confusions', 'perturb', 'robustness', 'plot_robustness', 'border_pixels',
            'background_probe', 'leaf_mask', 'remove_background', 'background_removed_accuracy', 'cam_layer', 'grad_cam',
            'cam_overlay', 'embedding_map', 'plot_embedding_map', 'evaluation_report', 'record_evaluation',
-           'record_baseline']
+           'check_comparable', 'record_baseline']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -214,7 +214,7 @@ def unseen_table(ev: Evaluation) -> pd.DataFrame:
                     'most_common_answer': answered.mode().iloc[0] if len(answered) else ''})
     return pd.DataFrame(out, columns=cols)
 
-# %% ../nbs/10_evaluate.ipynb #d41c4ae9
+# %% ../nbs/10_evaluate.ipynb #bae50b45
 def answer_summary(ev: Evaluation) -> dict:
     "What the Predictor tells a grower for the known classes' photos, per source and overall: the share of each of `UNSEEN_OUTCOMES`, the share of named diseases that are the right class and of species-only answers that are the right species; {} without an OOD detector."
     r = ev.rows
@@ -583,11 +583,9 @@ def record_evaluation(bundle_dir, res: dict, rescore: bool = False) -> Bundle:
     if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     return update_metrics(b, sections)
 
-# %% ../nbs/10_evaluate.ipynb #05a53c91
-def record_baseline(bundle_dir, baseline_dir) -> Bundle:
-    "Store `baseline_dir`'s test record, OOD figures and head in `bundle_dir`'s metrics.json (`baseline`): the card's flat-vs-hierarchical table. Both must be scored on the same test photos."
-    from plantvit.export import update_metrics               # torch comes with it: build time only
-    b, base = Bundle(bundle_dir), Bundle(baseline_dir)
+# %% ../nbs/10_evaluate.ipynb #8422ec1a
+def check_comparable(b: Bundle, base: Bundle) -> None:
+    "Refuse (`EvaluateError`) two bundles whose test records are not of the same photos: unscored, other classes, other split rule or other counts."
     for x in (b, base):
         if not x.metrics.get('test'):
             raise EvaluateError(f"{str(x.path)!r} has not been scored on its test split: `plantvit evaluate SOURCES --bundle {x.path} --split test --record` first")
@@ -595,6 +593,12 @@ def record_baseline(bundle_dir, baseline_dir) -> Bundle:
     if b.split_rule != base.split_rule: raise EvaluateError(f"the two bundles were split by different rules ({b.split_rule} vs {base.split_rule}): their test photos differ")
     na, nb_ = ({s: v['n'] for s, v in x.metrics['test']['sources'].items()} for x in (b, base))
     if na != nb_: raise EvaluateError(f"the two test records hold different photos ({na} vs {nb_})")
+
+def record_baseline(bundle_dir, baseline_dir) -> Bundle:
+    "Store `baseline_dir`'s test record, OOD figures and head in `bundle_dir`'s metrics.json (`baseline`): the card's flat-vs-hierarchical table. Both must be scored on the same test photos."
+    from plantvit.export import update_metrics               # torch comes with it: build time only
+    b, base = Bundle(bundle_dir), Bundle(baseline_dir)
+    check_comparable(b, base)
     ood = {k: v for k, v in (base.metrics.get('ood') or {}).items() if k in ('precision', 'recall', 'n_leaves', 'n_non_plant')}
     return update_metrics(b, {'baseline': {'bundle': base.path.name, 'arch': base.meta.get('arch'), 'head': base.meta.get('head', 'hierarchical'),
                                            'test': base.metrics['test'], 'ood': ood, 'training': base.metrics.get('training')}})

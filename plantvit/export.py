@@ -375,11 +375,13 @@ def comparison_rows(a: dict, b: dict) -> list[tuple[str, str, str]]:
     "Two bundles' metrics side by side, from their test records (`metrics['test']`) and OOD fits: (what, a, b) rows for the card and `plantvit compare`."
     ta, tb = a['test'], b['test']
     both = lambda f: (f(ta), f(tb))
-    rows = [(f"joint top-1, {s} ({SOURCES[s]['kind'] if s in SOURCES else 'unknown'}, {ta['sources'][s]['n']:,} photos)",
-             *both(lambda t: _ci(t['sources'][s], 'joint_top1') if s in t['sources'] else '–')) for s in ta['sources']]
+    srcs = list(dict.fromkeys([*ta['sources'], *tb['sources']]))          # every source either was scored on
+    n = lambda s: (ta['sources'].get(s) or tb['sources'][s])['n']
+    rows = [(f"joint top-1, {s} ({SOURCES[s]['kind'] if s in SOURCES else 'unknown'}, {n(s):,} photos)",
+             *both(lambda t: _ci(t['sources'][s], 'joint_top1') if s in t['sources'] else '–')) for s in srcs]
     rows += [('species top-1, all', *both(lambda t: _ci(t['overall'], 'species_top1'))),
              ('disease top-3, all', *both(lambda t: _ci(t['overall'], 'disease_top3'))),
-             ('calibration error of the answer (ECE, all)', *both(lambda t: f"{t['overall']['joint_ece']:.3f}"))]
+             ('calibration error of the answer (ECE, all)', *both(lambda t: f"{t['overall']['joint_ece']:.3f}" if 'joint_ece' in t['overall'] else '–'))]
     if 'answers' in ta and 'answers' in tb:
         ans = lambda t, k: _pct((t['answers'].get('overall') or {}).get(k))
         rows += [(what, *both(lambda t: ans(t, k))) for what, k in (
@@ -562,6 +564,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     if metrics.get('baseline') and metrics.get('test'): L += ['', '## Flat or hierarchical', ''] + _card_baseline(metrics, meta)
     if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
+    if us := metrics.get('unknown_species'): L += ['', '## Species it has never seen', ''] + _card_unknown_species(us)
     if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
     if rb := metrics.get('robustness'): L += ['', '## Robustness: blurred, compressed and badly exposed photos', ''] + _card_robustness(rb)
     if bg := metrics.get('background'): L += ['', '## Background shortcut', ''] + _card_background(bg)
@@ -599,6 +602,26 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     else: L.append(f"- Backbone weights: see the licence of the pretrained weights of `{meta.get('arch')}` in timm.")
     L.append('- plantvit (code, this bundle format): Apache-2.0.')
     return '\n'.join(L) + '\n'
+
+def _card_unknown_species(u: dict) -> list[str]:
+    "The card's section on leaves of species the model has never seen, from metrics.json's `unknown_species` (`plantvit.unknown_species.record_unknown_species`)."
+    f = u['folds']
+    ci = lambda v: f"{_pct(v['answered_known'])} ({100 * v['answered_known_interval'][0]:.1f}–{100 * v['answered_known_interval'][1]:.1f})"
+    cells = lambda v: f"{_pct(v['unknown_species'])} | {_pct(v['not_a_plant'])} | {_pct(v['species_unclear'])} | {_pct(v['known_flagged'])} |"
+    mean = {k: sum(v[k] for v in f.values()) / len(f) for k in ('answered_known', 'unknown_species', 'not_a_plant', 'species_unclear', 'known_flagged')}
+    lines = [f"Measured by leaving one species out: for each known species, a model trained the same way without it "
+             f"(`plantvit train {' '.join(u['train_args'])}`), exported, calibrated and gated like this one, was shown that "
+             f"species' val photos. What a grower would have been told (in brackets, 95% Wilson intervals), and how often the "
+             f"known species' val leaves were wrongly flagged or rejected:", '',
+             '| left out | photos | answered as a known species | flagged unknown | rejected as not a plant | retake asked | known leaves flagged or rejected |',
+             '|---|---|---|---|---|---|---|']
+    lines += [f"| {s} | {v['n_unseen']:,} | {ci(v)} | {cells(v)}" for s, v in f.items()]
+    lines += [f"| mean over species | {sum(v['n_unseen'] for v in f.values()):,} | {_pct(mean['answered_known'])} | {cells(mean)}", '',
+              f"Scores that could raise the unknown-species flag, compared on the same folds with thresholds that flag "
+              f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); this bundle flags with the relative "
+              f"Mahalanobis distance:", '', '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
+    lines += [f"| {r['score']} | {r['auroc']:.3f} | {_pct(r['unseen_flagged'])} | {_pct(r['known_flagged'])} |" for r in u['scores']]
+    return lines
 
 # %% ../nbs/05a_export.ipynb #3d623dd3
 def _calibration_paths(calibration, manifest: pd.DataFrame | None, n: int) -> list[str]:

@@ -11,7 +11,16 @@ DATA=${DATA:-runs/organized-5} SERVER=${SERVER:-runs/lite0-192} STUDENT=${STUDEN
 BUNDLE=${BUNDLE:-runs/bundle-lite0-192} EVAL=${EVAL:-runs/evaluation-default}
 FLAT=${FLAT:-runs/recipes/flat-lite0-192-3ep} FLAT_BUNDLE=${FLAT_BUNDLE:-runs/bundle-flat-lite0-192}
 SHIPPED=plantvit/bundles/default
-scored() { .venv/bin/python -c "import json, sys; sys.exit(0 if json.load(open('$1/metrics.json')).get('test') else 1)"; }
+# has BUNDLE KEY: its metrics.json holds KEY (a step that records there is done)
+has() { .venv/bin/python -c 'import json, sys, pathlib; p = pathlib.Path(sys.argv[1]) / "metrics.json"
+sys.exit(0 if p.exists() and json.loads(p.read_text()).get(sys.argv[2]) else 1)' "$1" "$2"; }
+# bundle RUN BUNDLE: export (FP32 + INT8, both measured on val), calibrate (the temperatures, before ood: it reads the
+# confidences) and fit the OOD gate; each step skipped when it is done, so an interrupted build resumes
+bundle() {
+  [ -f $2/bundle.json ] || $PV export $1 --out $2 --manifest $DATA
+  has $2 calibration || $PV calibrate $2 --manifest $DATA
+  [ -f $2/ood.npz ] || $PV ood $2 --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"
+}
 SOURCES=("$PLANTVIT_DATA/plantvillage" "Bean=$PLANTVIT_DATA/ibean" "Citrus=$PLANTVIT_DATA/citrus")
 # five species from four sources, merged by the shipped synonyms (Orange is a citrus; one huanglongbing), near-duplicates
 # grouped, split 70/15/15 by group
@@ -19,30 +28,21 @@ SOURCES=("$PLANTVIT_DATA/plantvillage" "Bean=$PLANTVIT_DATA/ibean" "Citrus=$PLAN
 # the server model: EfficientNet-Lite0 from the offline ImageNet weights, 192 px, 3 epochs with `plantvit train`'s
 # defaults (issue 21's recipe: one learning rate 2e-3 for the whole network, no frozen epoch, light augmentation)
 [ -f $SERVER/val_report.md ] || $PV train $DATA --out $SERVER --size 192 --epochs 3 --resume
-if [ ! -f $BUNDLE/bundle.json ]; then
-  $PV export $SERVER --out $BUNDLE --manifest $DATA                             # FP32 + INT8, both measured on val
-  $PV calibrate $BUNDLE --manifest $DATA                                        # temperatures (before ood: it reads confidences)
-  $PV ood $BUNDLE --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"
-fi
+bundle $SERVER $BUNDLE
 # the browser model: Lite0 at 160 px distilled from the server bundle, converted to TF.js in its own venv
 [ -f $STUDENT/val_report.md ] || $PV train $DATA --out $STUDENT --size 160 --epochs 3 --teacher $BUNDLE --resume
 [ -d $BUNDLE/browser ] || { [ -x .venv-tfjs/bin/python ] || bash tools/tfjs_env.sh; \
   $PV browser $BUNDLE --student $STUDENT --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"; }
 # what ships: the INT8 model only (FP32's figures stay in metrics.json and the model card)
-if ! scored $SHIPPED || ! cmp -s $BUNDLE/model.int8.onnx $SHIPPED/model.int8.onnx; then
-  $PV ship $BUNDLE --out $SHIPPED --overwrite
-  # the card's robustness and background sections: a full evaluation of the shipped copy on the val photos (~10 min);
-  # then the test split, scored once, after every choice is made
-  $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --record --out $EVAL
-  $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --split test --quick --record --out $EVAL-test
-fi
+cmp -s $BUNDLE/model.int8.onnx $SHIPPED/model.int8.onnx || $PV ship $BUNDLE --out $SHIPPED --overwrite
+# the card's robustness and background sections: a full evaluation of the shipped copy on the val photos (~10 min);
+# then the test split, scored once, after every choice is made
+has $SHIPPED robustness || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --record --out $EVAL
+has $SHIPPED test || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --split test --quick --record --out $EVAL-test
 # the flat baseline (issue 13): the same backbone, size, data and budget with one softmax over all classes, exported,
 # calibrated and gated the same way, scored once on the same test photos, and put beside the shipped model in its card
 [ -f $FLAT/val_report.md ] || $PV train $DATA --out $FLAT --size 192 --epochs 3 --flat --resume
-if [ ! -f $FLAT_BUNDLE/bundle.json ]; then
-  $PV export $FLAT --out $FLAT_BUNDLE --manifest $DATA
-  $PV calibrate $FLAT_BUNDLE --manifest $DATA
-  $PV ood $FLAT_BUNDLE --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"
-fi
-scored $FLAT_BUNDLE || $PV evaluate "${SOURCES[@]}" --bundle $FLAT_BUNDLE --split test --quick --record --out $EVAL-flat-test
-$PV compare $SHIPPED $FLAT_BUNDLE --record
+bundle $FLAT $FLAT_BUNDLE
+has $FLAT_BUNDLE test || $PV evaluate "${SOURCES[@]}" --bundle $FLAT_BUNDLE --split test --quick --record --out $EVAL-flat-test
+.venv/bin/python -c 'import json, sys; a, b = (json.load(open(f"{d}/metrics.json")) for d in sys.argv[1:])
+sys.exit(0 if (a.get("baseline") or {}).get("test") == b["test"] else 1)' $SHIPPED $FLAT_BUNDLE || $PV compare $SHIPPED $FLAT_BUNDLE --record

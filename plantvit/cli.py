@@ -165,9 +165,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
     b, base = Bundle(a.bundle), Bundle(a.baseline)
     check_comparable(b, base)                   # the same photos, or no comparison
     names = [f"{x.path.name} ({x.meta.get('head', 'hierarchical')})" for x in (b, base)]
-    w = max(len(r[0]) for r in comparison_rows(b.metrics, base.metrics))
+    rows = comparison_rows(b.metrics, base.metrics)
+    w = max(len(r[0]) for r in rows)
     print(f"{'':{w}}  {names[0]:>24}  {names[1]:>24}")
-    for what, x, y in comparison_rows(b.metrics, base.metrics): print(f'{what:{w}}  {x:>24}  {y:>24}')
+    for what, x, y in rows: print(f'{what:{w}}  {x:>24}  {y:>24}')
     if a.record:
         record_baseline(b.path, base.path)
         print(f'\nrecorded {base.path.name} as the baseline in {b.path}/metrics.json and MODEL_CARD.md')

@@ -24,6 +24,12 @@ dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 console_scripts = [s for s in cfg.get('console_scripts', '').split('\n') if s.strip()]
+# The web app (`web/` at the top of the checkout) is installed as `plantvit/web`, with the TF.js runtime npm put in
+# web/node_modules (present when `make setup` ran `npm ci` before the build; without it the page asks the server).
+WEB_FILES = ['index.html', 'app.js', 'style.css', 'README.md',
+             'node_modules/@tensorflow/tfjs/dist/tf.min.js',
+             'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
+             'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm']
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -34,9 +40,10 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=['plantvit', 'plantvit.*']),
+    packages = setuptools.find_packages(include=['plantvit', 'plantvit.*']) + ['plantvit.web'],
+    package_dir = {'plantvit.web': 'web'},
     include_package_data = True,
-    package_data = {'plantvit': ['bundles/**/*', 'web/**/*']},
+    package_data = {'plantvit': ['bundles/**/*'], 'plantvit.web': WEB_FILES},
     install_requires = requirements,
     extras_require = {'dev': dev_requirements},
     python_requires  = '>=' + cfg['min_python'],

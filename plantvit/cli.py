@@ -5,6 +5,7 @@
 # %% ../nbs/11_cli.ipynb #8140b387
 from __future__ import annotations
 import argparse, sys
+import plantvit
 from pathlib import Path
 from .taxonomy import ClassNameError, UnknownClassError
 from .data import organize, OrganizeError, VALID_PCT, TEST_PCT
@@ -103,7 +104,8 @@ def cmd_ood(a: argparse.Namespace) -> int:
     manifest, tax = read_manifest(a.manifest)
     if tax != b.taxonomy: raise ValueError(f"the manifest in {str(a.manifest)!r} has another taxonomy ({tax}) than the bundle ({b.taxonomy})")
     extra = [] if a.no_package_photos else package_photos()
-    det, held = fit_ood(b, manifest, _photos_in(a.non_plant), extra_non_plant=extra, threads=a.threads)
+    det, held = fit_ood(b, manifest, _photos_in(a.non_plant), extra_non_plant=extra, threads=a.threads,
+                        **({} if a.unknown_quantile is None else {'unknown_quantile': a.unknown_quantile}))
     figures = evaluate_ood(det, held['leaf'], held['non_plant'])
     add_ood(b.path, det, figures)
     for k, v in figures.items(): print(f'  {k:24} {v:.4f}' if isinstance(v, float) else f'  {k:24} {v}')
@@ -206,8 +208,16 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return serve(ServeSettings.from_env(**{k: v for k, v in vars(a).items() if k in ServeSettings.__dataclass_fields__ and v is not None}))
 
 # %% ../nbs/11_cli.ipynb #f9a4f529
+def _share(text: str) -> float:
+    "An argparse type: a number strictly between 0 and 1."
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < v < 1: raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1 (a share, e.g. 0.99)")
+    return v
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='plantvit', description='Hierarchical plant disease diagnosis: species first, then disease.')
+    p.add_argument('--version', action='version', version=f'plantvit {plantvit.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     o = sub.add_parser('organize', help='folders of leaf photos → taxonomy, manifest, splits and a report',
                        description='Scan class folders into taxonomy.json, manifest.parquet, species_index.json, report.md, '
@@ -273,6 +283,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
     d.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='a folder of photos with no plant leaf in them (e.g. $PLANTVIT_DATA/non_plant)')
     d.add_argument('--no-package-photos', action='store_true', help="don't add the non-plant photos scikit-image, scikit-learn and matplotlib ship to the gate's training")
+    d.add_argument('--unknown-quantile', type=_share, metavar='Q', help='the share of calibration leaves of known species *not* flagged '
+                   'as an unknown species: the operating point (default: fit_ood\'s; 06b_unknown_species shows the trade-off)')
     d.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
     d.set_defaults(func=cmd_ood)
     r = sub.add_parser('predict', help='diagnose leaf photos: one line per file',

@@ -14,7 +14,7 @@ from .bundle import Bundle, BundleError, default_bundle, scale_outputs
 from .data import organize, in_taxonomy, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
 from .imaging import ImageError, open_image, resize_square
-from .ood import OODDetector, bundle_outputs, leaf_halves, route
+from .ood import OODDetector, bundle_outputs, leaf_halves, route, detector_identity
 from .predict import decide
 from .export import METRIC_NAMES, hierarchical_hits   # torch comes with export: evaluation is build time, not serving
 from .taxonomy import Taxonomy
@@ -578,7 +578,8 @@ def record_evaluation(bundle_dir, res: dict, rescore: bool = False) -> Bundle:
             raise EvaluateError(f"{str(b.path)!r} was scored on its test split on {old['date']}: test is scored once per bundle "
                                 "(choose with val; --rescore-test replaces the record, and the card will show the new date)")
         keep = ('model', 'temperature', 'sources', 'overall', 'answers', 'unseen')
-        return update_metrics(b, {'test': {k: res[k] for k in keep if k in res} | {'date': time.strftime('%Y-%m-%d'), 'rescored': bool(old)}})
+        return update_metrics(b, {'test': {k: res[k] for k in keep if k in res} | {'date': time.strftime('%Y-%m-%d'), 'rescored': bool(old),
+                                                                                'detector': detector_identity(b.path)}})   # the answers depend on it
     sections = {k: res[k] for k in ('robustness', 'background') if k in res}
     if not sections: raise EvaluateError('nothing to record: this evaluation ran without the robustness and background tests (--quick)')
     return update_metrics(b, sections)

@@ -492,10 +492,22 @@ def _card_ood(ood: dict) -> list[str]:
             f"| {ood['auroc']:.4f} | {_pct(ood['fpr_at_95_tpr'])} | {_pct(ood['precision'])} | {_pct(ood['recall'])} | "
             f"{ood['leaves_rejected']} of {ood['n_leaves']} |", '',
             f"For comparison, single post-hoc scores reach AUROC {ood['auroc_msp']:.3f} (max softmax) and {ood['auroc_energy']:.3f} "
-            f"(energy). A leaf whose relative Mahalanobis distance (to the nearest class, minus to all training leaves together) "
-            f"exceeds that of {_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} of the calibration leaves is flagged as "
+            f"(energy). A leaf whose {_unknown_score_words(ood)} exceeds that of "
+            f"{_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} of the calibration leaves is flagged as "
             f"an unknown species ({ood['leaves_flagged_unknown']} of the "
             f"{ood['n_leaves']:,} test leaves of known species were)."]
+
+def _unknown_score_words(ood: dict) -> str:
+    "What the detector's unknown-species score is, in words, from metrics.json's `ood` (detectors before `plantvit.ood/2` used the relative distance)."
+    if not str(ood.get('unknown_score', '')).startswith('outlier exposure'):
+        return "relative Mahalanobis distance (to the nearest class, minus to all training leaves together)"
+    s = ood.get('settings', {})
+    words = {'relative Mahalanobis': 'the relative Mahalanobis distance', 'Mahalanobis': 'the distance to the nearest class',
+             'kNN': f"the distance to its {s.get('knn_k', 10)}th nearest of {ood.get('fit', {}).get('knn_memory', 0):,} training leaves",
+             'energy': 'the energy', 'max logit': 'the largest species logit', 'max softmax': 'the largest species probability'}
+    inputs = [words.get(i, i) for i in s.get('unknown_inputs', [])]
+    return (f"unknown-species score (a logistic regression on {', '.join(inputs[:-1])} and {inputs[-1]}, learned on val leaves "
+            f"with each known species in turn playing an unknown one)" if len(inputs) > 1 else f"unknown-species score ({''.join(inputs)})")
 
 def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
@@ -564,7 +576,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     if metrics.get('baseline') and metrics.get('test'): L += ['', '## Flat or hierarchical', ''] + _card_baseline(metrics, meta)
     if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
     if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
-    if us := metrics.get('unknown_species'): L += ['', '## Species it has never seen', ''] + _card_unknown_species(us)
+    if us := metrics.get('unknown_species'): L += ['', '## Species it has never seen', ''] + _card_unknown_species(us, metrics)
     if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
     if rb := metrics.get('robustness'): L += ['', '## Robustness: blurred, compressed and badly exposed photos', ''] + _card_robustness(rb)
     if bg := metrics.get('background'): L += ['', '## Background shortcut', ''] + _card_background(bg)
@@ -603,7 +615,17 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     L.append('- plantvit (code, this bundle format): Apache-2.0.')
     return '\n'.join(L) + '\n'
 
-def _card_unknown_species(u: dict) -> list[str]:
+def _own_known_flagged(metrics: dict) -> str:
+    "How often this bundle itself flags or rejects leaves of species it knows, at the same operating point: its held-out val half and its test split."
+    parts = []
+    if (o := metrics.get('ood')) and 'leaves_flagged_unknown' in o:
+        k = o['leaves_flagged_unknown'] + o['leaves_rejected']
+        parts.append(f"{_pct(k / o['n_leaves'])} of the {o['n_leaves']:,} leaves of its held-out val half ({o['leaves_flagged_unknown']} flagged, {o['leaves_rejected']} rejected)")
+    if (a := (metrics.get('test') or {}).get('answers', {}).get('overall')):
+        parts.append(f"{_pct(a['unknown_species'] + a['not_a_plant'])} of its {a['n']:,} test leaves")
+    return f" This bundle itself, at the same operating point, flags or rejects {' and '.join(parts)}." if parts else ''
+
+def _card_unknown_species(u: dict, metrics: dict | None = None) -> list[str]:
     "The card's section on leaves of species the model has never seen, from metrics.json's `unknown_species` (`plantvit.unknown_species.record_unknown_species`)."
     f = u['folds']
     ci = lambda v: f"{_pct(v['answered_known'])} ({100 * v['answered_known_interval'][0]:.1f}–{100 * v['answered_known_interval'][1]:.1f})"
@@ -616,11 +638,30 @@ def _card_unknown_species(u: dict) -> list[str]:
              '| left out | photos | answered as a known species | flagged unknown | rejected as not a plant | retake asked | known leaves flagged or rejected |',
              '|---|---|---|---|---|---|---|']
     lines += [f"| {s} | {v['n_unseen']:,} | {ci(v)} | {cells(v)}" for s, v in f.items()]
+    verdict = lambda v, target: 'met' if v <= target else f"missed by {100 * (v - target):.1f} points"
     lines += [f"| mean over species | {sum(v['n_unseen'] for v in f.values()):,} | {_pct(mean['answered_known'])} | {cells(mean)}", '',
+              f"Targets, on the folds: at most 20% of unseen leaves answered as a known species ({verdict(mean['answered_known'], 0.2)}), while at "
+              f"most 2% of known leaves are flagged or rejected ({verdict(mean['known_flagged'], 0.02)})." + _own_known_flagged(metrics or {}), '',
               f"Scores that could raise the unknown-species flag, compared on the same folds with thresholds that flag "
-              f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); this bundle flags with the relative "
-              f"Mahalanobis distance:", '', '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
+              f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); the folds' detectors, like this "
+              f"bundle's, flag with {u.get('detector') or 'the relative Mahalanobis distance'}:", '',
+              '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
     lines += [f"| {r['score']} | {r['auroc']:.3f} | {_pct(r['unseen_flagged'])} | {_pct(r['known_flagged'])} |" for r in u['scores']]
+    if tr := u.get('tradeoff'):
+        point = lambda q: f"{q:g}" + (' (this bundle)' if q == u.get('unknown_quantile') else '')
+        lines += ['', "The trade-off: moving the unknown-species threshold (the share of calibration leaves of known species it lets "
+                  "through) catches more unseen leaves at the cost of more known ones flagged (means over the left-out species):", '',
+                  '| operating point | unseen answered as a known species | unseen flagged unknown | known leaves flagged or rejected |',
+                  '|---|---|---|---|']
+        lines += [f"| {point(r['unknown_quantile'])} | {_pct(r['answered_known'])} | {_pct(r['unknown_species'])} | {_pct(r['known_flagged'])} |" for r in tr]
+    if dt := u.get('detectors'):
+        qs = sorted({r['unknown_quantile'] for r in dt})
+        lines += ['', "Detectors compared on the same folds by what a grower is told: unseen leaves answered as a known species, "
+                  "and known leaves flagged or rejected, at each operating point (means over the left-out species):", '',
+                  '| detector | ' + ' | '.join(f"{q:g}" for q in qs) + ' |', '|---|' + '---|' * len(qs)]
+        for name in dict.fromkeys(r['detector'] for r in dt):
+            at = {r['unknown_quantile']: r for r in dt if r['detector'] == name}
+            lines.append(f"| {name} | " + ' | '.join(f"{_pct(at[q]['answered_known'])} / {_pct(at[q]['known_flagged'])}" if q in at else '' for q in qs) + ' |')
     return lines
 
 # %% ../nbs/05a_export.ipynb #3d623dd3

@@ -13,9 +13,11 @@ from .bundle import Bundle, BundleError
 from .imaging import ImageError
 
 # %% auto #0
-__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'OOD_FILES', 'OOD_FORMAT', 'package_photos', 'ood_split', 'split_non_plant',
-           'leaf_halves', 'bundle_outputs', 'FeatureStats', 'PlantGate', 'plant_threshold', 'confidence_threshold',
-           'OODDetector', 'route', 'fit_ood', 'evaluate_ood', 'add_ood']
+__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'OOD_FILES', 'OOD_FORMAT', 'OOD_FORMATS_READ',
+           'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE', 'package_photos', 'ood_split', 'split_non_plant', 'leaf_halves',
+           'bundle_outputs', 'FeatureStats', 'PlantGate', 'knn_distance', 'memory_sample', 'unknown_scores',
+           'UnknownScore', 'fit_unknown_score', 'plant_threshold', 'confidence_threshold', 'OODDetector',
+           'detector_identity', 'default_detector_identity', 'route', 'fit_ood', 'evaluate_ood', 'add_ood']
 
 # %% ../nbs/06_ood.ipynb #e7b013b9
 PACKAGE_PHOTOS = {   # package → photos it ships that show no plant (real photos only: no charts, logos or test patterns)
@@ -141,9 +143,9 @@ class FeatureStats:
         return m['distance'] - m['background']
 
     def measure(self, emb) -> dict[str, np.ndarray]:
-        "All of the above from one projection (the serving path): `whitened`, `distance` (nearest class), `background`."
+        "All of the above from one projection (the serving path): `projected`, `whitened`, `distance` (nearest class), `background`."
         z = self.project(emb); w = z @ self.whitening
-        return {'whitened': w, 'distance': np.maximum(self._class_distances(w).min(1), 0),
+        return {'projected': z, 'whitened': w, 'distance': np.maximum(self._class_distances(w).min(1), 0),
                 'background': (z ** 2 / self.total_var).sum(1)}
 
 # %% ../nbs/06_ood.ipynb #6702a320
@@ -152,6 +154,10 @@ def _energy(logits) -> np.ndarray:
     l = np.asarray(logits, np.float64)
     m = l.max(1)
     return -(m + np.log(np.exp(l - m[:, None]).sum(1)))
+
+def _species_probs(logits) -> np.ndarray:
+    l = np.asarray(logits, np.float64); e = np.exp(l - l.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
 
 @dataclass
 class PlantGate:
@@ -185,6 +191,109 @@ class PlantGate:
         x = (self.features(measured, species_logits, self.n_whitened) - self.feature_mean) / self.feature_std
         return x @ self.coef + self.bias
 
+# %% ../nbs/06_ood.ipynb #f89cad2a
+def knn_distance(bank, emb, k: int = 10, chunk: int = 1024) -> np.ndarray:
+    "One minus the cosine similarity of each embedding to its `k`-th nearest in `bank` (Sun et al. 2022): high = unlike anything seen; 0 for an empty bank."
+    unit = lambda a: (a := np.asarray(a, np.float32)) / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-12)
+    b, e = unit(bank), unit(emb)
+    if not len(b): return np.zeros(len(e), np.float32)
+    k = min(k, len(b))
+    # the k-th smallest of the negated similarities is minus the k-th largest similarity
+    out = [1 + np.partition(-(e[i:i + chunk] @ b.T), k - 1, axis=1)[:, k - 1] for i in range(0, len(e), chunk)]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+def memory_sample(labels, size: int, seed: int = 0) -> np.ndarray:
+    "Sorted indices of at most `size` photos for the kNN memory: every class keeps the same quota (smaller classes all they have)."
+    labels = np.asarray(labels)
+    if len(labels) <= size: return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))
+    order = order[np.argsort(labels[order], kind='stable')]          # grouped by class, shuffled within each
+    _, counts = np.unique(labels, return_counts=True)
+    lo, hi = 0, int(counts.max())                                    # the largest quota q with sum(min(count, q)) <= size
+    while lo < hi:
+        q = (lo + hi + 1) // 2
+        lo, hi = (q, hi) if np.minimum(counts, q).sum() <= size else (lo, q - 1)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    return np.sort(np.concatenate([order[s:s + min(c, lo)] for s, c in zip(starts, counts)]))
+
+UNKNOWN_SCORES = ('relative Mahalanobis', 'Mahalanobis', 'kNN', 'energy', 'max logit', 'max softmax')
+
+def unknown_scores(measured: dict, memory, species_logits, k: int = 10) -> dict[str, np.ndarray]:
+    "Each of `UNKNOWN_SCORES` (high = unlike the known species) from `FeatureStats.measure` of the embeddings, the kNN `memory` and the species logits."
+    l = np.asarray(species_logits, np.float64)
+    return {'relative Mahalanobis': measured['distance'] - measured['background'], 'Mahalanobis': measured['distance'],
+            'kNN': knn_distance(memory, measured['projected'], k), 'energy': _energy(l), 'max logit': -l.max(1),
+            'max softmax': -_species_probs(l).max(1)}
+
+# %% ../nbs/06_ood.ipynb #007291bc
+_LOG_SCORES = ('Mahalanobis', 'kNN')
+UNKNOWN_INPUTS = ('relative Mahalanobis', 'Mahalanobis', 'kNN')   # what the shipped score weighs: the distances (06b chose)
+
+@dataclass
+class UnknownScore:
+    "The unknown-species score: a linear model on `UNKNOWN_SCORES` (distances log-scaled); high = a species the model does not know."
+    memory: np.ndarray        # (M, k) float16: training embeddings by `FeatureStats.project`, for the kNN score
+    coef: np.ndarray          # (len(UNKNOWN_SCORES),) weights on `features`
+    bias: float
+    k: int = 10               # the kNN score's neighbour
+
+    @staticmethod
+    def features(scores: dict) -> np.ndarray:
+        "`unknown_scores` → the linear model's inputs (N, 6), distances log-scaled."
+        return np.stack([np.log1p(np.maximum(scores[c], 0)) if c in _LOG_SCORES else scores[c] for c in UNKNOWN_SCORES], 1)
+
+    def __call__(self, measured: dict, species_logits) -> np.ndarray:
+        "The score of each photo (N,), from `FeatureStats.measure` of its embedding and its species logits."
+        return self.features(unknown_scores(measured, self.memory, species_logits, self.k)) @ self.coef + self.bias
+
+    @classmethod
+    def relative_mahalanobis(cls, dims: int) -> UnknownScore:
+        "The relative Mahalanobis distance alone, with no kNN memory: the score of detectors before outlier exposure."
+        coef = np.zeros(len(UNKNOWN_SCORES), np.float32); coef[0] = 1
+        return cls(np.zeros((0, dims), np.float16), coef, 0.0)
+
+def _pseudo_unknown(stats, emb, pairs, train_species, mem, examples, s, k):
+    "Scores of `examples` with species `s` taken out of everything: statistics, memory, logits."
+    keep = train_species != s
+    st = FeatureStats.fit(emb[keep], pairs[keep], k=stats.components.shape[1])
+    memory = st.project(emb[mem[train_species[mem] != s]]).astype(np.float16)
+    return UnknownScore.features(unknown_scores(st.measure(examples['embedding']), memory, np.delete(examples['species_logits'], s, 1), k))
+
+def fit_unknown_score(stats: FeatureStats, train: dict, train_pairs, pair_species, examples: dict, example_species, example_groups,
+                      k: int = 10, memory_size: int = 20_000, C: float = 1.0, max_species: int = 50,
+                      use: tuple = UNKNOWN_INPUTS) -> tuple[UnknownScore, np.ndarray, str]:
+    "Outlier exposure with other plants, cross-fitted on `examples` (val outputs): `(score served, cross-fitted scores of examples, how it was fitted)`."
+    from sklearn.linear_model import LogisticRegression
+    emb, pairs = np.asarray(train['embedding']), np.asarray(train_pairs)
+    train_species, esp = np.asarray(pair_species)[pairs], np.asarray(example_species)
+    mem = memory_sample(pairs, memory_size)
+    served = UnknownScore(stats.project(emb[mem]).astype(np.float16), np.zeros(len(UNKNOWN_SCORES), np.float32), 0.0, k)
+    x_served = served.features(unknown_scores(stats.measure(examples['embedding']), served.memory, examples['species_logits'], k))
+    half = np.array([_unit(str(g), 2) < 0.5 for g in example_groups], dtype=bool)
+    players = sorted(np.unique(esp), key=lambda s: _unit(str(s), 3))[:max_species]   # a fixed draw, when there are many
+    xs, ys, hs = [], [], []
+    for s in players:
+        if len(np.unique(pairs[train_species != s])) < 2: continue      # too little left to fit statistics on
+        xs.append(_pseudo_unknown(stats, emb, pairs, train_species, mem, examples, int(s), k)); ys.append(esp == s); hs.append(half)
+    y, h = (np.concatenate(a) if a else np.zeros(0, bool) for a in (ys, hs))
+    if not all(((y & sel).any() and (~y & sel).any()) for sel in (h, ~h)):
+        fallback = UnknownScore.relative_mahalanobis(stats.components.shape[1])
+        return fallback, fallback(stats.measure(examples['embedding']), examples['species_logits']), \
+               'relative Mahalanobis: outlier exposure needs val photos of two species or more in both leaf-group halves'
+    cols = [UNKNOWN_SCORES.index(u) for u in use]                      # the scores it may weigh (the others get 0)
+    x = np.concatenate(xs)
+    def fit(sel):
+        xc = x[sel][:, cols]
+        mu, sd = xc.mean(0), xc.std(0) + 1e-9
+        lr = LogisticRegression(C=C, class_weight='balanced', max_iter=5000).fit((xc - mu) / sd, y[sel])
+        w = np.zeros(len(UNKNOWN_SCORES)); w[cols] = lr.coef_[0] / sd  # back onto the raw features
+        return w, float(lr.intercept_[0] - mu @ w[cols])
+    (wa, ba), (wb, bb) = fit(h), fit(~h)
+    cross = np.where(half, x_served @ wb + bb, x_served @ wa + ba)      # each half by the regression fitted on the other
+    served.coef, served.bias = ((wa + wb) / 2).astype(np.float32), (ba + bb) / 2
+    return served, cross, f"outlier exposure with other plants on {', '.join(use)} ({len(xs)} species played the unknown one)"
+
 # %% ../nbs/06_ood.ipynb #2410d50b
 def plant_threshold(leaf_scores, non_plant_scores, leaf_miss: float = 0.005, reject: float = 0.99) -> float:
     "A gate threshold from calibration scores: the midpoint of the gap between leaves and non-plants, else leaves first."
@@ -205,42 +314,46 @@ def confidence_threshold(confidence, correct, target: float, floor: float = 0.0)
 
 # %% ../nbs/06_ood.ipynb #ebec8080
 OOD_FILES = ('ood.npz', 'ood.json')
-OOD_FORMAT = 'plantvit.ood/1'
+OOD_FORMAT = 'plantvit.ood/2'             # 2: the unknown-species score (1: relative Mahalanobis alone, still read)
 
 @dataclass
 class OODDetector:
     "Feature statistics, the plant gate and the calibrated thresholds; `score` turns model outputs into decisions."
     stats: FeatureStats
     gate: PlantGate
+    unknown: UnknownScore        # the unknown-species score
     plant_threshold: float       # gate logit below which a photo is not a plant
-    unknown_threshold: float     # relative distance above which a plant is of an unknown species
+    unknown_threshold: float     # unknown-species score above which a plant is of a species the model does not know
     species_threshold: float     # species probability below which the species is unsure (retake the photo)
     disease_threshold: float     # P(disease | species) below which the answer rolls up to the species
     info: dict = field(default_factory=dict)   # how it was fitted: counts, sources, targets
 
     def score(self, outputs: dict) -> dict[str, np.ndarray]:
-        "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (relative distance), `unknown_species`."
+        "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (the unknown-species score), `unknown_species`."
         m = self.stats.measure(outputs['embedding'])              # one projection for every score
         logit = self.gate.logit(m, outputs['species_logits'])
-        dist = m['distance'] - m['background']
+        u = self.unknown(m, outputs['species_logits'])
         is_plant = logit >= self.plant_threshold
-        return {'plant_logit': logit, 'is_plant': is_plant, 'ood_score': dist,
-                'unknown_species': is_plant & (dist > self.unknown_threshold)}
+        return {'plant_logit': logit, 'is_plant': is_plant, 'ood_score': u,
+                'unknown_species': is_plant & (u > self.unknown_threshold)}
 
 # %% ../nbs/06_ood.ipynb #e4016fe5
 _THRESHOLDS = ('plant_threshold', 'unknown_threshold', 'species_threshold', 'disease_threshold')
+OOD_FORMATS_READ = ('plantvit.ood/1', OOD_FORMAT)
 
 @patch_to(OODDetector)
 def save(self, folder) -> list[Path]:
     "Write `ood.npz` (arrays) and `ood.json` (format, thresholds, gate settings, info) into `folder`."
     folder = Path(folder)
-    s, g = self.stats, self.gate
+    s, g, u = self.stats, self.gate, self.unknown
     npz, js = folder / OOD_FILES[0], folder / OOD_FILES[1]
     with open(npz, 'wb') as f:
         np.savez_compressed(f, mean=s.mean, components=s.components, class_means=s.class_means, classes=s.classes,
-                            whitening=s.whitening, total_var=s.total_var, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef)
+                            whitening=s.whitening, total_var=s.total_var, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef,
+                            memory=u.memory, unknown_coef=u.coef)
     meta = {'format': OOD_FORMAT, **{k: float(getattr(self, k)) for k in _THRESHOLDS},
-            'gate': {'n_whitened': g.n_whitened, 'bias': g.bias}, 'info': self.info}
+            'gate': {'n_whitened': g.n_whitened, 'bias': g.bias}, 'unknown': {'scores': list(UNKNOWN_SCORES), 'bias': float(u.bias), 'k': u.k},
+            'info': self.info}
     js.write_text(json.dumps(meta, indent=1) + '\n')
     return [npz, js]
 
@@ -253,18 +366,24 @@ def load(cls, folder) -> OODDetector:
         raise BundleError(f"{str(folder)!r} has no OOD statistics ({' and '.join(OOD_FILES)}): fit them with `plantvit ood`")
     try: meta = json.loads(js.read_text())
     except json.JSONDecodeError as e: raise BundleError(f"{js}: not valid JSON: {e}") from None
-    if meta.get('format') != OOD_FORMAT: raise BundleError(f"{js}: format {meta.get('format')!r}, this plantvit reads {OOD_FORMAT!r}")
+    fmt = meta.get('format')
+    if fmt not in OOD_FORMATS_READ: raise BundleError(f"{js}: format {fmt!r}, this plantvit reads {' and '.join(map(repr, OOD_FORMATS_READ))}")
     try:
         with np.load(npz) as a: arr = {k: a[k] for k in a.files}
         stats = FeatureStats(*(arr[k] for k in ('mean', 'components', 'class_means', 'classes', 'whitening', 'total_var')))
         gate = PlantGate(int(meta['gate']['n_whitened']), arr['feature_mean'], arr['feature_std'], arr['coef'], float(meta['gate']['bias']))
+        if fmt == 'plantvit.ood/1': unknown = UnknownScore.relative_mahalanobis(stats.components.shape[1])
+        else:
+            if meta['unknown']['scores'] != list(UNKNOWN_SCORES): raise ValueError(f"scores {meta['unknown']['scores']}, this plantvit computes {list(UNKNOWN_SCORES)}")
+            unknown = UnknownScore(arr['memory'], arr['unknown_coef'], float(meta['unknown']['bias']), int(meta['unknown']['k']))
     except (KeyError, ValueError, OSError) as e: raise BundleError(f"{npz}: unreadable OOD statistics: {e}") from None
     d, k = stats.components.shape
     if stats.mean.shape != (d,) or stats.whitening.shape != (k, k) or stats.class_means.shape != (len(stats.classes), k) \
        or stats.total_var.shape != (k,) \
-       or gate.coef.shape != (gate.n_whitened + 2,):
+       or gate.coef.shape != (gate.n_whitened + 2,) \
+       or unknown.memory.ndim != 2 or unknown.memory.shape[1] != k or unknown.coef.shape != (len(UNKNOWN_SCORES),):
         raise BundleError(f"{npz}: arrays of inconsistent shapes (embedding {d}, {k} components)")
-    return cls(stats, gate, *(float(meta[t]) for t in _THRESHOLDS), info=meta.get('info', {}))
+    return cls(stats, gate, unknown, *(float(meta[t]) for t in _THRESHOLDS), info=meta.get('info', {}))
 
 # %% ../nbs/06_ood.ipynb #21d691b8
 @patch_to(OODDetector, cls_method=True)
@@ -277,10 +396,21 @@ def for_bundle(cls, bundle: Bundle) -> OODDetector:
                           f"but the taxonomy has {n_pairs} classes: refit them with `plantvit ood`")
     return det
 
+def detector_identity(folder) -> dict | None:
+    "What distinguishes a bundle folder's detector in a measurement: its format, unknown-species score and operating point (None: it has none)."
+    js = Path(folder) / OOD_FILES[1]
+    if not js.exists(): return None
+    meta = json.loads(js.read_text()); s = meta.get('info', {}).get('settings', {})
+    return {'format': meta.get('format'), 'unknown_inputs': s.get('unknown_inputs', ['relative Mahalanobis']),
+            'unknown_quantile': s.get('unknown_quantile')}
+
+def default_detector_identity() -> dict:
+    "`detector_identity` of a detector `fit_ood` fits with its defaults: what a measurement must match to describe what ships."
+    return {'format': OOD_FORMAT, 'unknown_inputs': list(UNKNOWN_INPUTS), 'unknown_quantile': UNKNOWN_QUANTILE}
+
 # %% ../nbs/06_ood.ipynb #2a6b6681
-def _species_probs(logits) -> np.ndarray:
-    l = np.asarray(logits, np.float64); e = np.exp(l - l.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
+UNKNOWN_QUANTILES = (0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999)   # operating points kept in `info`
+UNKNOWN_QUANTILE = 0.98     # the shipped operating point: chosen on the leave-one-species-out folds (06b_unknown_species)
 
 def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits."
@@ -294,7 +424,8 @@ def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
 
 def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             k: int = 256, n_whitened: int = 64, C: float = 0.1, leaf_miss: float = 0.005, reject: float = 0.99,
-            unknown_quantile: float = 0.99, species_target: float = 0.995, disease_target: float = 0.98,
+            unknown_quantile: float = UNKNOWN_QUANTILE, species_target: float = 0.995, disease_target: float = 0.98,
+            knn_k: int = 10, memory_size: int = 20_000, oe_C: float = 1.0, unknown_inputs: tuple = UNKNOWN_INPUTS,
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
     "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
     say = print if verbose else (lambda *a, **kw: None)
@@ -323,19 +454,25 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     cal_np, _ = run('non-plant', np_split['calibrate'])
     leaf_logit, np_logit = (gate.logit(stats.measure(o['embedding']), o['species_logits']) for o in (cal, cal_np))
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
-    ut = float(np.quantile(stats.relative_distance(cal['embedding']), unknown_quantile))
     rows, r = cal_leaf.iloc[cal_kept], route(bundle.calibrated(cal), tax.pair_species)   # confidences as the Predictor reads them
+    unknown, cal_unknown, how = fit_unknown_score(stats, tr, train.pair_id.to_numpy()[tr_kept], tax.pair_species, cal,
+                                                  rows.species_id.to_numpy(), rows.group.astype(str).to_numpy(),
+                                                  k=knn_k, memory_size=memory_size, C=oe_C, use=tuple(unknown_inputs))
+    ut = float(np.quantile(cal_unknown, unknown_quantile))       # cross-fitted: scores of photos their regression never saw
+    other_points = {f'{q:g}': float(np.quantile(cal_unknown, q)) for q in UNKNOWN_QUANTILES}   # to move the operating point
     sp_ok = r['species'] == rows.species_id.to_numpy()
     st = confidence_threshold(r['species_prob'], sp_ok, species_target, floor=0.5)
     dt = confidence_threshold(r['disease_prob'][sp_ok], (r['pair'] == rows.pair_id.to_numpy())[sp_ok], disease_target)
     info = {'model': bundle.meta['default_model'], 'arch': bundle.meta.get('arch'),
-            'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])),
+            'unknown_score': how, 'unknown_thresholds': other_points,
+            'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])), 'knn_memory': int(len(unknown.memory)),
                     'of_which_package_photos': len(list(extra_non_plant))},
             'calibrate': {'leaves': int(len(cal_kept)), 'non_plant': int(len(cal_np['embedding']))}, 'temperature': bundle.temperature,
             'settings': {'k': int(stats.components.shape[1]), 'n_whitened': gate.n_whitened, 'C': C, 'leaf_miss': leaf_miss,
                          'reject': reject, 'unknown_quantile': unknown_quantile, 'species_target': species_target,
-                         'disease_target': disease_target}}
-    det = OODDetector(stats, gate, pt, ut, st, dt, info)
+                         'disease_target': disease_target, 'knn_k': knn_k, 'memory_size': memory_size, 'oe_C': oe_C,
+                         'unknown_inputs': list(unknown_inputs)}}
+    det = OODDetector(stats, gate, unknown, pt, ut, st, dt, info)
     say(f"fitted on {len(tr_kept):,} training leaves and {len(fit_np['embedding']):,} non-plant photos; thresholds: plant "
         f"{pt:.2f}, unknown {ut:.2f}, species {st:.3f}, disease {dt:.3f}")
     test_out, test_kept = run('val', test_leaf.path.tolist())
@@ -377,5 +514,5 @@ def add_ood(bundle_dir, det: OODDetector, figures: dict | None = None) -> Bundle
     b = Bundle(bundle_dir)
     det.save(b.path)
     sections = {} if figures is None else {'ood': {**figures, 'thresholds': {k: float(getattr(det, k)) for k in _THRESHOLDS},
-        **{k: det.info[k] for k in ('model', 'fit', 'calibrate', 'settings', 'temperature') if k in det.info}}}
+        **{k: det.info[k] for k in ('model', 'unknown_score', 'fit', 'calibrate', 'settings', 'temperature') if k in det.info}}}
     return update_metrics(b, sections)

@@ -35,7 +35,7 @@ class Prediction:
     top3: list = field(default_factory=list)   # [{label, species, disease, probability}], by joint probability
     is_plant: bool | None = None    # None when the bundle has no OOD statistics
     plant_score: float | None = None          # the gate's probability that this is a plant leaf
-    ood_score: float | None = None            # log distance to the nearest known class (higher = stranger)
+    ood_score: float | None = None            # the unknown-species score (higher = stranger; flagged above the threshold)
     unknown_species: bool | None = None
     latency_ms: float = 0.0         # decode + prepare + model + decision
     model: str = ''                 # architecture and model kind that answered

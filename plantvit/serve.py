@@ -37,7 +37,7 @@ class ServeSettings:
     workers: Optional[int] = None         # inferences at once (worker threads); None: one per core
     max_upload_mb: float = 10.0           # largest photo accepted
     max_batch: int = 32                   # most photos in one /predict/batch request
-    web: Optional[str] = None             # the web app's folder; None: web/ beside the package (a checkout)
+    web: Optional[str] = None             # the web app's folder; None: the installed one, else web/ of a checkout
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> ServeSettings:
@@ -152,9 +152,10 @@ def _error_response(status: int, kind: str, detail: str) -> JSONResponse:
 
 # %% ../nbs/08_serve.ipynb #1157c212
 def web_folder(settings: ServeSettings) -> Path | None:
-    "The web app's folder: `settings.web`, else `web/` beside the installed package (a checkout); None if absent."
-    p = Path(settings.web) if settings.web else Path(plantvit.__file__).resolve().parent.parent / 'web'
-    return p if (p / 'index.html').is_file() else None
+    "The web app's folder: `settings.web`, else the one installed with the package (`plantvit/web`, from a wheel), else `web/` of a checkout; None if absent."
+    here = Path(plantvit.__file__).resolve().parent
+    candidates = [Path(settings.web)] if settings.web else [here / 'web', here.parent / 'web']
+    return next((p for p in candidates if (p / 'index.html').is_file()), None)
 
 def create_app(settings: ServeSettings | None = None, predictor: Predictor | None = None) -> FastAPI:
     "The FastAPI app: the API, error handlers, the body limit and the web app, around one `Predictor`."
@@ -247,11 +248,11 @@ def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 @contextlib.contextmanager
-def server_process(env: dict | None = None, port: int | None = None, timeout: float = 60):
-    "Run `plantvit serve` in a child process; yields `(base_url, process)` once `/health` answers, stops it on exit."
+def server_process(env: dict | None = None, port: int | None = None, timeout: float = 60, cwd=None):
+    "Run `plantvit serve` in a child process (in folder `cwd`); yields `(base_url, process)` once `/health` answers, stops it on exit."
     import subprocess, sys, urllib.request
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'plantvit.cli', 'serve', '--port', str(port)], env=os.environ | (env or {}),
+    proc = subprocess.Popen([sys.executable, '-m', 'plantvit.cli', 'serve', '--port', str(port)], env=os.environ | (env or {}), cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url, t0 = f'http://127.0.0.1:{port}', time.monotonic()
     try:

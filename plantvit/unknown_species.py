@@ -4,18 +4,20 @@
 
 # %% ../nbs/06b_unknown_species.ipynb #d89267eb
 from __future__ import annotations
-import contextlib, io, json, time
+import contextlib, dataclasses, io, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .taxonomy import Taxonomy
 from .bundle import Bundle
 from .data import read_manifest, restrict_to, in_taxonomy
-from .ood import bundle_outputs, leaf_halves, split_non_plant, FeatureStats, _species_probs, _energy, _auroc
+from .ood import (bundle_outputs, leaf_halves, split_non_plant, OODDetector, UNKNOWN_SCORES, UNKNOWN_INPUTS,
+                          UNKNOWN_QUANTILES, unknown_scores, fit_unknown_score, detector_identity, default_detector_identity, _auroc)
 from .evaluate import Evaluation, unseen_table, answer_summary, wilson, UNSEEN_OUTCOMES
 
 # %% auto #0
-__all__ = ['POST_HOC_SCORES', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes', 'knn_distance', 'post_hoc_scores',
-           'OEScore', 'score_fold', 'leave_one_species_out', 'loso_tables', 'record_unknown_species']
+__all__ = ['DETECTOR_VARIANTS', 'LEARNED_SCORES', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes',
+           'fold_tradeoff', 'compare_detectors', 'score_fold', 'leave_one_species_out', 'loso_tables', 'tradeoff_table',
+           'detectors_table', 'operating_point', 'record_unknown_species']
 
 # %% ../nbs/06b_unknown_species.ipynb #ac88bb28
 def without_species(taxonomy: Taxonomy, species: str) -> Taxonomy:
@@ -49,7 +51,7 @@ def build_fold(data_dir,                       # an organized data folder (`plan
     if not (run / 'val_report.md').exists(): step('train', data, '--out', run, '--resume', *train_args)
     if not (b / 'bundle.json').exists(): step('export', run, '--out', b, '--manifest', data)
     if 'calibration' not in Bundle(b).metrics: step('calibrate', b, '--manifest', data)
-    if not (b / 'ood.npz').exists(): step('ood', b, '--manifest', data, '--non-plant', non_plant)
+    if detector_identity(b) != default_detector_identity(): step('ood', b, '--manifest', data, '--non-plant', non_plant)   # none yet, or not the one that ships
     return Bundle(b)
 
 # %% ../nbs/06b_unknown_species.ipynb #83de3dcb
@@ -73,11 +75,11 @@ def fold_outputs(bundle: Bundle, data_dir, species: str, non_plant, threads: int
     return out
 
 # %% ../nbs/06b_unknown_species.ipynb #712023f4
-def fold_outcomes(bundle: Bundle, fo: dict) -> dict:
-    "What the fold bundle's Predictor tells a grower: shares of each outcome on the unseen species, and the share of known leaves flagged or rejected."
-    from plantvit.ood import OODDetector
+def fold_outcomes(bundle: Bundle, fo: dict, detector: OODDetector | None = None) -> dict:
+    "What the fold bundle's Predictor (with its own detector, or `detector`) tells a grower: shares of each outcome on the unseen species, and of known leaves flagged or rejected."
     kt, un = fo['known_test'], fo['unseen']
-    ev = Evaluation(kt['rows'], kt['outputs'], bundle.taxonomy, temperature=bundle.temperature, detector=OODDetector.for_bundle(bundle),
+    det = detector or OODDetector.for_bundle(bundle)
+    ev = Evaluation(kt['rows'], kt['outputs'], bundle.taxonomy, temperature=bundle.temperature, detector=det,
                     unseen=un['rows'], unseen_outputs=un['outputs'])
     u, k = unseen_table(ev), answer_summary(ev)['overall']
     n = int(u.n.sum())
@@ -86,74 +88,45 @@ def fold_outcomes(bundle: Bundle, fo: dict) -> dict:
             'n_known': int(k['n']), 'known_flagged': k['unknown_species'] + k['not_a_plant'],
             'known_flagged_unknown': k['unknown_species'], 'known_rejected': k['not_a_plant']}
 
-# %% ../nbs/06b_unknown_species.ipynb #599d2d44
-def knn_distance(bank, emb, k: int = 10, chunk: int = 1024) -> np.ndarray:
-    "One minus the cosine similarity of each embedding to its `k`-th nearest in `bank` (both L2-normalised; Sun et al. 2022): high = unlike anything seen."
-    unit = lambda a: (a := np.asarray(a, np.float32)) / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-12)
-    b, e = unit(bank), unit(emb)
-    k = min(k, len(b))
-    # the k-th smallest of the negated similarities is minus the k-th largest similarity
-    out = [1 + np.partition(-(e[i:i + chunk] @ b.T), k - 1, axis=1)[:, k - 1] for i in range(0, len(e), chunk)]
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+# %% ../nbs/06b_unknown_species.ipynb #e4d0bca1
+def fold_tradeoff(bundle: Bundle, fo: dict) -> pd.DataFrame:
+    "`fold_outcomes` at each operating point the fold's detector keeps (`info['unknown_thresholds']`), indexed by its quantile."
+    det = OODDetector.for_bundle(bundle)
+    points = det.info.get('unknown_thresholds')
+    if not points: raise ValueError(f"the detector of {str(bundle.path)!r} keeps no operating points: refit it with `plantvit ood`")
+    rows = {float(q): fold_outcomes(bundle, fo, dataclasses.replace(det, unknown_threshold=t)) | {'threshold': t} for q, t in points.items()}
+    return pd.DataFrame(rows).T.rename_axis('unknown_quantile')[['threshold', 'answered_known', 'unknown_species', 'not_a_plant', 'known_flagged']]
 
-# %% ../nbs/06b_unknown_species.ipynb #2532c4a0
-POST_HOC_SCORES = ('relative Mahalanobis', 'Mahalanobis', 'kNN', 'energy', 'max logit', 'max softmax')
+# %% ../nbs/06b_unknown_species.ipynb #c8ee617f
+DETECTOR_VARIANTS = {'learned on the distances': UNKNOWN_INPUTS, 'learned on all six scores': UNKNOWN_SCORES,
+                     'kNN': ('kNN',), 'relative Mahalanobis': ('relative Mahalanobis',)}
 
-def post_hoc_scores(train: dict, train_rows: pd.DataFrame, outputs: dict, drop: int | None = None,
-                    stats: FeatureStats | None = None, k: int = 10) -> pd.DataFrame:
-    "Each of `POST_HOC_SCORES` for `outputs` (high = unlike the known species), from the fold's `train` outputs; `drop` a species id to treat as unknown."
-    keep = np.ones(len(train_rows), bool) if drop is None else (train_rows.species_id.to_numpy() != drop)
-    if stats is None: stats = FeatureStats.fit(train['embedding'][keep], train_rows.pair_id.to_numpy()[keep])
-    m = stats.measure(outputs['embedding'])
-    logits = np.asarray(outputs['species_logits'], np.float64)
-    if drop is not None: logits = np.delete(logits, drop, axis=1)
-    return pd.DataFrame({'relative Mahalanobis': m['distance'] - m['background'], 'Mahalanobis': m['distance'],
-                         'kNN': knn_distance(train['embedding'][keep], outputs['embedding'], k),
-                         'energy': _energy(logits), 'max logit': -logits.max(1), 'max softmax': -_species_probs(logits).max(1)})
-
-# %% ../nbs/06b_unknown_species.ipynb #c24000c1
-_LOG_SCORES = ('Mahalanobis', 'kNN')
-
-class OEScore:
-    "A logistic regression on `POST_HOC_SCORES`, trained with other plants as the outliers: each known species in turn plays the unknown one."
-    def __init__(self, C: float = 1.0): self.C = C
-    @staticmethod
-    def _x(s: pd.DataFrame) -> np.ndarray:
-        return np.c_[[np.log1p(np.maximum(s[c], 0)) if c in _LOG_SCORES else s[c] for c in POST_HOC_SCORES]].T
-    def fit(self, train: dict, train_rows: pd.DataFrame, examples: dict, example_rows: pd.DataFrame) -> OEScore:
-        "Fit on `examples` (outputs of val photos of the known species, with their rows), scored against the fold's `train` outputs."
-        from sklearn.linear_model import LogisticRegression
-        sp = example_rows.species_id.to_numpy()
-        if len(np.unique(sp)) < 2: raise ValueError('outlier exposure with plants needs examples of at least two known species')
-        xs, ys = [], []
-        for s in np.unique(sp):               # species s plays the unknown one: dropped from the statistics, the memory and the logits
-            x = self._x(post_hoc_scores(train, train_rows, examples, drop=int(s)))
-            xs.append(x); ys.append((sp == s).astype(int))
-        x, y = np.concatenate(xs), np.concatenate(ys)
-        self.mean, self.std = x.mean(0), x.std(0) + 1e-9
-        self.model = LogisticRegression(C=self.C, class_weight='balanced', max_iter=5000).fit((x - self.mean) / self.std, y)
-        return self
-    def __call__(self, scores: pd.DataFrame) -> np.ndarray:
-        "The log-odds that each photo is of an unknown species, from its `post_hoc_scores`."
-        return self.model.decision_function((self._x(scores) - self.mean) / self.std)
+def compare_detectors(bundle: Bundle, fo: dict, variants: dict = DETECTOR_VARIANTS, quantiles=UNKNOWN_QUANTILES) -> pd.DataFrame:
+    "`fold_outcomes` of the fold's detector with its unknown-species score refitted on each variant's inputs, at each operating point."
+    det, tr, kc = OODDetector.for_bundle(bundle), fo['train'], fo['known_cal']
+    rows = []
+    for name, use in variants.items():
+        score, cross, _ = fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
+                                            kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=det.unknown.k, use=tuple(use))
+        for q in quantiles:
+            o = fold_outcomes(bundle, fo, dataclasses.replace(det, unknown=score, unknown_threshold=float(np.quantile(cross, q))))
+            rows.append({'detector': name, 'unknown_quantile': q, **{k: o[k] for k in ('answered_known', 'unknown_species', 'known_flagged')}})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/06b_unknown_species.ipynb #3379216b
-def score_fold(fo: dict, flag_rate: float = 0.01, k: int = 10) -> pd.DataFrame:
+LEARNED_SCORES = {'outlier exposure (plants) on the distances': UNKNOWN_INPUTS, 'outlier exposure (plants) on all six': UNKNOWN_SCORES}
+
+def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFrame:
     "Per score: AUROC (unseen vs known test half), and at the threshold flagging `flag_rate` of the known calibration half, the share of unseen and of known test leaves flagged."
-    tr = fo['train']
-    stats = FeatureStats.fit(tr['outputs']['embedding'], tr['rows'].pair_id.to_numpy())
-    s = {part: post_hoc_scores(tr['outputs'], tr['rows'], fo[part]['outputs'], stats=stats, k=k)
+    det, tr, kc = OODDetector.for_bundle(bundle), fo['train'], fo['known_cal']
+    u = det.unknown
+    s = {part: pd.DataFrame(unknown_scores(det.stats.measure(fo[part]['outputs']['embedding']), u.memory, fo[part]['outputs']['species_logits'], u.k))
          for part in ('known_cal', 'known_test', 'unseen')}
-    # the learned score is cross-fitted: each half of known_cal is scored by the regression fitted on the other half, so
-    # its threshold, like every other, comes from scores of photos that fitted nothing
-    kc = fo['known_cal']
-    a, b = (h.index.to_numpy() for h in leaf_halves(kc['rows'].assign(split='val'), seed=2))
-    if not len(a) or not len(b): raise ValueError('the known val half is too small to cross-fit the outlier-exposure score')
-    sub = lambda idx: ({k: v[idx] for k, v in kc['outputs'].items()}, kc['rows'].iloc[idx])
-    oe_a, oe_b = (OEScore().fit(tr['outputs'], tr['rows'], *sub(i)) for i in (a, b))
-    oe_cal = np.empty(len(kc['rows'])); oe_cal[a] = oe_b(s['known_cal'].iloc[a]); oe_cal[b] = oe_a(s['known_cal'].iloc[b])
-    s['known_cal']['outlier exposure (plants)'] = oe_cal
-    for part in ('known_test', 'unseen'): s[part]['outlier exposure (plants)'] = (oe_a(s[part]) + oe_b(s[part])) / 2
+    for name, use in LEARNED_SCORES.items():
+        learned, cross, _ = fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
+                                              kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=u.k, use=use)
+        s['known_cal'][name] = cross
+        for part in ('known_test', 'unseen'): s[part][name] = learned(det.stats.measure(fo[part]['outputs']['embedding']), fo[part]['outputs']['species_logits'])
     out = []
     for name in s['unseen'].columns:
         t = float(np.quantile(s['known_cal'][name], 1 - flag_rate))
@@ -164,21 +137,26 @@ def score_fold(fo: dict, flag_rate: float = 0.01, k: int = 10) -> pd.DataFrame:
 
 # %% ../nbs/06b_unknown_species.ipynb #92bb7021
 def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('--size', '160', '--epochs', '2'),
-                          results=None, flag_rate: float = 0.01, verbose: bool = True) -> dict:
-    "Build, measure and keep each fold (every species of `data_dir`, or `species`); results `{species: {'outcomes', 'scores', 'minutes', …}}`, also written to `results` (folds there are not re-run)."
+                          results=None, flag_rate: float = 0.01, verbose: bool = True, remeasure: bool = False) -> dict:
+    "Build, measure and keep each fold (every species of `data_dir`, or `species`); results `{species: {'outcomes', 'tradeoff', 'scores', 'minutes', …}}`, also written to `results` (folds measured with the detector that ships are not re-run)."
     _, tax = read_manifest(data_dir)
     res = json.loads(Path(results).read_text()) if results and Path(results).exists() else {}
     for s in species or tax.species:
-        if s in res and res[s]['train_args'] == list(train_args): continue
-        if s in res: raise ValueError(f"{str(results)!r} holds the fold without {s} trained with {' '.join(res[s]['train_args'])}, not "
-                                      f"{' '.join(train_args)}: give another results file")
+        if s in res and res[s]['train_args'] != list(train_args):
+            raise ValueError(f"{str(results)!r} holds the fold without {s} trained with {' '.join(res[s]['train_args'])}, not "
+                             f"{' '.join(train_args)}: give another results file")
+        if s in res and res[s].get('detector') == default_detector_identity() and not remeasure: continue   # measured with the detector that ships
         t0 = time.perf_counter()
         b = build_fold(data_dir, s, Path(out) / s.replace(' ', '_'), non_plant, train_args, verbose)
         built = time.perf_counter() - t0
         fo = fold_outputs(b, data_dir, s, non_plant)
-        res[s] = {'outcomes': fold_outcomes(b, fo), 'scores': score_fold(fo, flag_rate).to_dict('index'),
-                  'train_args': list(train_args), 'training': b.metrics.get('training'),
-                  'minutes': {'build': built / 60, 'measure': (time.perf_counter() - t0 - built) / 60}}
+        det = OODDetector.for_bundle(b)
+        minutes = {'build': built / 60} if s not in res else res[s]['minutes'] | {'build_again': built / 60}   # a re-measure keeps the first build's minutes
+        res[s] = {'outcomes': fold_outcomes(b, fo, det), 'tradeoff': fold_tradeoff(b, fo).reset_index().to_dict('records'),
+                  'scores': score_fold(b, fo, flag_rate).to_dict('index'), 'train_args': list(train_args), 'training': b.metrics.get('training'),
+                  'detector': detector_identity(b.path), 'unknown_score': det.info.get('unknown_score'),
+                  'detectors': compare_detectors(b, fo).to_dict('records'),
+                  'minutes': minutes | {'measure': (time.perf_counter() - t0 - built) / 60}}
         if results: Path(results).write_text(json.dumps(res, indent=1) + '\n')
     return res
 
@@ -204,6 +182,24 @@ def loso_tables(res: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     per_score = scores.mean(axis=1).unstack()[['auroc', 'unseen_flagged', 'known_flagged']].rename_axis('score')
     return pd.DataFrame(rows).set_index('left out'), per_score.sort_values('unseen_flagged', ascending=False)
 
+def tradeoff_table(res: dict) -> pd.DataFrame:
+    "The trade-off averaged over the left-out species: per operating point (`unknown_quantile`), unseen leaves answered as known or flagged, known leaves flagged or rejected."
+    missing = [s for s, r in res.items() if 'tradeoff' not in r]
+    if missing: raise ValueError(f"no trade-off measured for the folds without {', '.join(missing)}: re-measure them (bench/leave_one_species_out.py)")
+    per = pd.concat({s: pd.DataFrame(r['tradeoff']).set_index('unknown_quantile') for s, r in res.items()})
+    return per.drop(columns='threshold').groupby(level='unknown_quantile').mean()
+
+def detectors_table(res: dict) -> pd.DataFrame:
+    "`compare_detectors` averaged over the left-out species: per detector and operating point, unseen leaves answered as known and known leaves flagged or rejected."
+    d = pd.concat([pd.DataFrame(r['detectors']) for r in res.values()])
+    return d.groupby(['detector', 'unknown_quantile'], sort=False).mean()
+
+def operating_point(curve: pd.DataFrame, budget: float = 0.02) -> float:
+    "The operating point (an `unknown_quantile` of `curve`) that answers fewest unseen leaves as known while flagging or rejecting at most `budget` of known ones."
+    ok = curve[curve.known_flagged <= budget]
+    if not len(ok): raise ValueError(f"no operating point flags or rejects at most {budget:.1%} of known leaves")
+    return float(ok.answered_known.idxmin())
+
 # %% ../nbs/06b_unknown_species.ipynb #019145a8
 def record_unknown_species(bundle_dir, res: dict, flag_rate: float = 0.01) -> Bundle:
     "Store `leave_one_species_out`'s results in the bundle's metrics.json (`unknown_species`): the card's section on species it has never seen."
@@ -216,6 +212,14 @@ def record_unknown_species(bundle_dir, res: dict, flag_rate: float = 0.01) -> Bu
         o = r['outcomes']
         folds[s] = o | {'answered_known_interval': _share_interval(o['answered_known'], o['n_unseen'])}
     _, per_score = loso_tables(res)
-    return update_metrics(Bundle(bundle_dir), {'unknown_species': {
-        'train_args': list(args.pop()), 'flag_rate': flag_rate, 'folds': folds,
-        'scores': per_score.reset_index().to_dict('records'), 'date': time.strftime('%Y-%m-%d')}})
+    detectors = {json.dumps(r.get('detector'), sort_keys=True) for r in res.values()}
+    if len(detectors) > 1: raise ValueError(f"the folds were gated by different detectors ({sorted(detectors)}): re-measure them")
+    b = Bundle(bundle_dir)
+    if (mine := detector_identity(b.path)) != json.loads(detectors.pop()):
+        raise ValueError(f"the folds were gated by another detector than the bundle's ({mine}): re-measure them "
+                         "(bench/leave_one_species_out.py) or refit the bundle's (`plantvit ood`)")
+    return update_metrics(b, {'unknown_species': {
+        'train_args': list(args.pop()), 'flag_rate': flag_rate, 'folds': folds, 'detector': next(iter(res.values())).get('unknown_score'),
+        'unknown_quantile': mine['unknown_quantile'], 'scores': per_score.reset_index().to_dict('records'),
+        'tradeoff': tradeoff_table(res).reset_index().to_dict('records'),
+        'detectors': detectors_table(res).reset_index().to_dict('records'), 'date': time.strftime('%Y-%m-%d')}})

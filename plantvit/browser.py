@@ -192,7 +192,7 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
     if parity is not None:
         (dest / 'parity.json').write_text(json.dumps({'photos': list(parity['photos']), 'preprocessing': preprocessing,
             **{k: np.asarray(v, np.float32).round(6).tolist() for k, v in parity['outputs'].items()}}) + '\n')
-    from plantvit.export import update_metrics
+    from plantvit.metrics import update_metrics
     return update_metrics(b, {'browser': {'arch': arch, 'size': h, 'quantization': conversion['quantization'],
                                           'bytes': conversion['bytes'], 'thresholds': thresholds, 'report': report or {},
                                           'server_arch': b.meta.get('arch')}}, browser='browser/routing.json')

@@ -98,11 +98,10 @@ def _photos_in(folder: Path) -> list[Path]:
 def cmd_ood(a: argparse.Namespace) -> int:
     "`plantvit ood`: fit the OOD detector and abstention thresholds for a bundle, measure them, store them in it."
     from plantvit.bundle import Bundle
-    from plantvit.data import read_manifest
+    from plantvit.data import read_manifest_for
     from plantvit.ood import fit_ood, evaluate_ood, add_ood, package_photos
     b = Bundle(a.bundle)
-    manifest, tax = read_manifest(a.manifest)
-    if tax != b.taxonomy: raise ValueError(f"the manifest in {str(a.manifest)!r} has another taxonomy ({tax}) than the bundle ({b.taxonomy})")
+    manifest = read_manifest_for(a.manifest, b.taxonomy)
     extra = [] if a.no_package_photos else package_photos()
     det, held = fit_ood(b, manifest, _photos_in(a.non_plant), extra_non_plant=extra, threads=a.threads,
                         **({} if a.unknown_quantile is None else {'unknown_quantile': a.unknown_quantile}))
@@ -162,7 +161,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 def cmd_compare(a: argparse.Namespace) -> int:
     "`plantvit compare`: two bundles' test records side by side (e.g. hierarchical against the flat baseline); --record puts the baseline in BUNDLE's card."
     from plantvit.bundle import Bundle
-    from plantvit.export import comparison_rows
+    from plantvit.card import comparison_rows
     from plantvit.evaluate import check_comparable, record_baseline
     b, base = Bundle(a.bundle), Bundle(a.baseline)
     check_comparable(b, base)                   # the same photos, or no comparison
@@ -179,11 +178,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
 def cmd_calibrate(a: argparse.Namespace) -> int:
     "`plantvit calibrate`: fit the bundle's temperatures on half of the val split, measure ECE on the other half, store them."
     from plantvit.bundle import Bundle
-    from plantvit.data import read_manifest
+    from plantvit.data import read_manifest_for
     from plantvit.evaluate import Evaluation, run_bundle, calibration_report, add_calibration
     b = Bundle(a.bundle)
-    manifest, tax = read_manifest(a.manifest)
-    if tax != b.taxonomy: raise ValueError(f"the manifest in {str(a.manifest)!r} has another taxonomy ({tax}) than the bundle ({b.taxonomy})")
+    manifest = read_manifest_for(a.manifest, b.taxonomy)
     val = manifest[manifest.split == 'val'][['path', 'source', 'species_id', 'pair_id', 'group']].astype({'source': str, 'path': str})
     rep = calibration_report(run_bundle(b, val.reset_index(drop=True), threads=a.threads))
     add_calibration(b.path, rep)
@@ -194,7 +192,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
 def cmd_ship(a: argparse.Namespace) -> int:
     "`plantvit ship`: copy a bundle with only the models to serve (INT8 by default), e.g. into plantvit/bundles/default."
     from plantvit.bundle import slim_copy
-    from plantvit.export import update_metrics
+    from plantvit.metrics import update_metrics
     b = slim_copy(a.bundle, a.out, keep=a.keep, overwrite=a.overwrite)
     b = update_metrics(b, {})                      # the card says which models this copy holds
     size = sum(f.stat().st_size for f in b.path.rglob('*') if f.is_file())
@@ -348,7 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument('--record', action='store_true', help="store the baseline's test record in BUNDLE (metrics.json, MODEL_CARD.md)")
     cp.set_defaults(func=cmd_compare)
     c = sub.add_parser('calibrate', help="fit temperature scaling for a bundle's confidences and store it in the bundle",
-                       description='Fit a species and a disease temperature on half of the val split of --manifest (split by leaf), '
+                       description='Fit one temperature, shared by the species and disease levels (the NLL of the true joint class), on half of the val split of --manifest (split by leaf), '
                                    'measure the calibration error on the other half before and after, and store the temperatures in '
                                    "BUNDLE's bundle.json (metrics.json and the model card too). Run `plantvit ood` after it.")
     c.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')

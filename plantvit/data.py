@@ -18,8 +18,8 @@ from .near_duplicates import NEAR_DUP_DISTANCE, perceptual_hash, near_pairs, com
 __all__ = ['VALID_PCT', 'TEST_PCT', 'IMAGE_EXTS', 'SPLITS', 'LEGACY_SPLIT', 'OrganizeError', 'Source', 'parse_source', 'group_of',
            'split_of', 'split_in_name', 'Skipped', 'ClassScan', 'SplitRule', 'scan_source', 'read_content',
            'content_hash', 'Organized', 'organize', 'verify_images', 'split_rule', 'read_split_rule', 'species_index',
-           'write_organized', 'read_manifest', 'report', 'straddling_groups', 'hide_split', 'in_taxonomy',
-           'restrict_to']
+           'write_organized', 'read_manifest', 'read_manifest_for', 'report', 'straddling_groups', 'hide_split',
+           'in_taxonomy', 'restrict_to']
 
 # %% ../nbs/01_data.ipynb #954f953e
 class OrganizeError(ValueError):
@@ -401,6 +401,12 @@ def read_manifest(data_dir) -> tuple[pd.DataFrame, Taxonomy]:
     for f in ('manifest.parquet', 'taxonomy.json'):
         if not (d / f).exists(): raise FileNotFoundError(f"{str(d / f)!r} does not exist: run `plantvit organize SRC --out {d}` first")
     return pd.read_parquet(d / 'manifest.parquet'), Taxonomy.load(d / 'taxonomy.json')
+
+def read_manifest_for(data_dir, taxonomy: Taxonomy, of: str = 'the bundle') -> pd.DataFrame:
+    "The manifest of `data_dir`, which must have been organized into `taxonomy` (that of `of`, named in the error)."
+    manifest, tax = read_manifest(data_dir)
+    if tax != taxonomy: raise ValueError(f"the manifest in {str(data_dir)!r} has another taxonomy ({tax}) than {of} ({taxonomy})")
+    return manifest
 
 # %% ../nbs/01_data.ipynb #ed6d0224
 def _reason_kind(reason: str) -> str: return re.split(r'[:(]', reason, maxsplit=1)[0].strip()

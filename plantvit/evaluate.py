@@ -16,7 +16,7 @@ from .near_duplicates import NEAR_DUP_DISTANCE
 from .imaging import ImageError, open_image, resize_square
 from .ood import OODDetector, bundle_outputs, leaf_halves, route, detector_identity
 from .predict import decide
-from .export import METRIC_NAMES, hierarchical_hits   # torch comes with export: evaluation is build time, not serving
+from .metrics import METRIC_NAMES, hierarchical_hits
 from .taxonomy import Taxonomy
 
 # %% auto #0
@@ -70,7 +70,7 @@ class Evaluation:
         return scale_outputs(self.outputs, self.temperature, self.taxonomy.pair_species)
     @property
     def hits(self) -> dict[str, np.ndarray]:
-        "Per photo, whether each level is right (`plantvit.export.hierarchical_hits`)."
+        "Per photo, whether each level is right (`plantvit.metrics.hierarchical_hits`)."
         return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> Evaluation:
@@ -176,7 +176,7 @@ def plot_reliability(ev: Evaluation, temperature: dict | None = None, n_bins: in
 # %% ../nbs/10_evaluate.ipynb #35b9df51
 def add_calibration(bundle_dir, report: dict, verbose: bool = True) -> Bundle:
     "Store `calibration_report`'s temperatures in the bundle's manifest and the report in metrics.json; rewrite the card."
-    from plantvit.export import update_metrics               # torch comes with it: build time only
+    from plantvit.metrics import update_metrics
     b = update_metrics(Bundle(bundle_dir), {'calibration': report}, temperature=report['temperature'])
     ood_t = (b.metrics.get('ood') or {}).get('temperature')
     if verbose and (b.path / 'ood.json').exists() and ood_t != report['temperature']:
@@ -567,7 +567,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
 # %% ../nbs/10_evaluate.ipynb #1be7c97d
 def record_evaluation(bundle_dir, res: dict, rescore: bool = False) -> Bundle:
     "Store `evaluation_report`'s results in the bundle's metrics.json (the card shows them): robustness and background tables of the val split, or the test split's metrics, once."
-    from plantvit.export import update_metrics               # torch comes with it: build time only
+    from plantvit.metrics import update_metrics
     split = res.get('split')
     if split not in ('val', 'test'): raise EvaluateError(f"only an evaluation of the val or test split can go into the model card, not {split!r}")
     b = Bundle(bundle_dir)
@@ -597,7 +597,7 @@ def check_comparable(b: Bundle, base: Bundle) -> None:
 
 def record_baseline(bundle_dir, baseline_dir) -> Bundle:
     "Store `baseline_dir`'s test record, OOD figures and head in `bundle_dir`'s metrics.json (`baseline`): the card's flat-vs-hierarchical table. Both must be scored on the same test photos."
-    from plantvit.export import update_metrics               # torch comes with it: build time only
+    from plantvit.metrics import update_metrics
     b, base = Bundle(bundle_dir), Bundle(baseline_dir)
     check_comparable(b, base)
     ood = {k: v for k, v in (base.metrics.get('ood') or {}).items() if k in ('precision', 'recall', 'n_leaves', 'n_non_plant')}

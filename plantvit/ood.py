@@ -510,7 +510,7 @@ def evaluate_ood(det: OODDetector, leaf: dict, non_plant: dict) -> dict:
 # %% ../nbs/06_ood.ipynb #09a800e1
 def add_ood(bundle_dir, det: OODDetector, figures: dict | None = None) -> Bundle:
     "Store `det` (and its test `figures` in metrics.json and the model card) in the bundle at `bundle_dir`; returns it re-verified."
-    from plantvit.export import update_metrics        # torch comes with it: fitting time only, never serving
+    from plantvit.metrics import update_metrics
     b = Bundle(bundle_dir)
     det.save(b.path)
     sections = {} if figures is None else {'ood': {**figures, 'thresholds': {k: float(getattr(det, k)) for k in _THRESHOLDS},

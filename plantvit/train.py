@@ -126,11 +126,9 @@ def hierarchical_learner(dls, arch: str, pretrained='lite-package', dropout: flo
 # %% ../nbs/04_train.ipynb #8d48a46e
 import hashlib
 import torch.distributed as dist
-from fastcore.basics import patch
 from fastai.distributed import DistributedDL, rank_distrib, num_distrib, distrib_barrier
 
-@patch
-def _broadcast(self: DistributedDL, t, rank):
+def _broadcast_any_backend(self: DistributedDL, t, rank):
     "Broadcast the shuffled indices from `rank`: as CUDA tensors under nccl (fastai's way), CPU tensors under gloo."
     t = torch.LongTensor(t)
     if dist.get_backend() == 'nccl': t = t.cuda()
@@ -138,10 +136,12 @@ def _broadcast(self: DistributedDL, t, rank):
     return t.cpu().tolist()
 
 def start_distributed() -> int:
-    "Join the process group when launched by torchrun/accelerate (gloo on CPU); returns the number of processes."
-    if num_distrib() > 1 and not dist.is_initialized():
-        from accelerate import PartialState
-        PartialState(cpu=not torch.cuda.is_available())
+    "Join the process group when launched by torchrun/accelerate (gloo on CPU), and let fastai's `DistributedDL` broadcast under gloo; returns the number of processes."
+    if num_distrib() > 1:
+        DistributedDL._broadcast = _broadcast_any_backend      # patched here, for distributed runs only, not on import
+        if not dist.is_initialized():
+            from accelerate import PartialState
+            PartialState(cpu=not torch.cuda.is_available())
     return max(1, num_distrib())
 
 def weights_digest(model: nn.Module) -> str:

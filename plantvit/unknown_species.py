@@ -10,14 +10,15 @@ import numpy as np, pandas as pd
 from .taxonomy import Taxonomy
 from .bundle import Bundle
 from .data import read_manifest, restrict_to, in_taxonomy
-from .ood import (bundle_outputs, leaf_halves, split_non_plant, OODDetector, UNKNOWN_SCORES, UNKNOWN_INPUTS,
+from .ood import (bundle_outputs, leaf_halves, split_non_plant, OODDetector, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS,
                           UNKNOWN_QUANTILES, unknown_scores, fit_unknown_score, detector_identity, default_detector_identity, _auroc)
 from .evaluate import Evaluation, unseen_table, answer_summary, wilson, UNSEEN_OUTCOMES
 
 # %% auto #0
-__all__ = ['DETECTOR_VARIANTS', 'LEARNED_SCORES', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes',
-           'fold_tradeoff', 'compare_detectors', 'score_fold', 'leave_one_species_out', 'loso_tables', 'tradeoff_table',
-           'detectors_table', 'operating_point', 'record_unknown_species']
+__all__ = ['DETECTOR_VARIANTS', 'LEARNED_SCORES', 'MULTI_LAYER', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes',
+           'fold_tradeoff', 'compare_detectors', 'score_fold', 'layer_features', 'layer_scores', 'score_layers',
+           'layer_tradeoff', 'leave_one_species_out', 'loso_tables', 'tradeoff_table', 'detectors_table',
+           'operating_point', 'record_unknown_species']
 
 # %% ../nbs/06b_unknown_species.ipynb #ac88bb28
 def without_species(taxonomy: Taxonomy, species: str) -> Taxonomy:
@@ -135,6 +136,71 @@ def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFram
                     'cal_flagged': float((s['known_cal'][name] > t).mean()), 'threshold': t})
     return pd.DataFrame(out).set_index('score')
 
+# %% ../nbs/06b_unknown_species.ipynb #d9364296
+def layer_features(checkpoint, bundle: Bundle, photos, stages=(2, 3, 4), bs: int = 32) -> list[np.ndarray]:
+    "The average-pooled outputs of the checkpoint's backbone stages (timm `forward_intermediates`; `stages` index its `feature_info`) for `photos` prepared as `bundle` prepares them: one (N, C) array per stage."
+    import torch
+    from plantvit.train import load_checkpoint
+    model, *_ = load_checkpoint(checkpoint)
+    out = [[] for _ in stages]
+    with torch.no_grad():
+        for i in range(0, len(photos), bs):
+            x = torch.from_numpy(np.concatenate([bundle.prepare(p) for p in photos[i:i + bs]]))
+            feats = model.backbone.forward_intermediates(x, indices=list(stages), intermediates_only=True)
+            for o, f in zip(out, feats): o.append(f.mean((2, 3)).numpy())
+    return [np.concatenate(o) for o in out]
+
+MULTI_LAYER = 'multi-layer Mahalanobis (sum)'
+
+def layer_scores(bundle: Bundle, fo: dict, checkpoint, stages=(2, 3, 4)) -> dict[str, pd.DataFrame]:
+    "Per part of the fold (`known_cal`, `known_test`, `unseen`): the relative Mahalanobis distance on each backbone stage and on the embedding, and `MULTI_LAYER`, their sum standardised on `known_cal`."
+    det = OODDetector.for_bundle(bundle)
+    parts = ('train', 'known_cal', 'known_test', 'unseen')
+    feats = {p: layer_features(checkpoint, bundle, fo[p]['rows'].path.tolist(), stages) for p in parts}
+    pairs = fo['train']['rows'].pair_id.to_numpy()
+    s = {p: {} for p in parts[1:]}
+    for j, st in enumerate(stages):
+        stats = FeatureStats.fit(feats['train'][j], pairs)
+        for p in parts[1:]: s[p][f'relative Mahalanobis, stage {st}'] = stats.relative_distance(feats[p][j])
+    for p in parts[1:]: s[p]['relative Mahalanobis, embedding'] = det.stats.relative_distance(fo[p]['outputs']['embedding'])
+    s = {p: pd.DataFrame(v) for p, v in s.items()}
+    mu, sd = s['known_cal'].mean(), s['known_cal'].std() + 1e-9
+    for p in s: s[p][MULTI_LAYER] = ((s[p] - mu) / sd).sum(1)
+    return s
+
+def score_layers(ls: dict, flag_rate: float = 0.01) -> pd.DataFrame:
+    "`score_fold`'s figures for `layer_scores`: each stage alone and `MULTI_LAYER` (the embedding alone is `score_fold`'s relative Mahalanobis)."
+    out = []
+    for name in [c for c in ls['unseen'].columns if c != 'relative Mahalanobis, embedding']:
+        t = float(np.quantile(ls['known_cal'][name], 1 - flag_rate))
+        out.append({'score': name, 'auroc': _auroc(ls['unseen'][name], ls['known_test'][name]),
+                    'unseen_flagged': float((ls['unseen'][name] > t).mean()), 'known_flagged': float((ls['known_test'][name] > t).mean()),
+                    'cal_flagged': float((ls['known_cal'][name] > t).mean()), 'threshold': t})
+    return pd.DataFrame(out).set_index('score')
+
+# %% ../nbs/06b_unknown_species.ipynb #7810350e
+@dataclasses.dataclass
+class _PrecomputedScore(OODDetector):
+    "The fold's detector with its unknown-species score replaced by one computed elsewhere, read from `outputs[key]`."
+    key: str = 'precomputed_unknown'
+    def score(self, outputs: dict) -> dict[str, np.ndarray]:
+        s = OODDetector.score(self, outputs)
+        u = np.asarray(outputs[self.key])
+        return s | {'ood_score': u, 'unknown_species': s['is_plant'] & (u > self.unknown_threshold)}
+
+def layer_tradeoff(bundle: Bundle, fo: dict, ls: dict, name: str = MULTI_LAYER, quantiles=UNKNOWN_QUANTILES) -> pd.DataFrame:
+    "`compare_detectors`' rows for the layer score `name` of `layer_scores`: the fold's Predictor with it as the unknown-species score, at each operating point."
+    det = OODDetector.for_bundle(bundle)
+    with_score = lambda part: {**fo[part], 'outputs': {**fo[part]['outputs'], 'precomputed_unknown': ls[part][name].to_numpy()}}
+    fo2 = {**fo, 'known_test': with_score('known_test'), 'unseen': with_score('unseen')}
+    rows = []
+    for q in quantiles:
+        d = _PrecomputedScore(**{f.name: getattr(det, f.name) for f in dataclasses.fields(det)})
+        d.unknown_threshold = float(np.quantile(ls['known_cal'][name], q))
+        o = fold_outcomes(bundle, fo2, d)
+        rows.append({'detector': f'{name} (torch)', 'unknown_quantile': q, **{k: o[k] for k in ('answered_known', 'unknown_species', 'known_flagged')}})
+    return pd.DataFrame(rows)
+
 # %% ../nbs/06b_unknown_species.ipynb #92bb7021
 def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('--size', '160', '--epochs', '2'),
                           results=None, flag_rate: float = 0.01, verbose: bool = True, remeasure: bool = False) -> dict:
@@ -152,10 +218,12 @@ def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('-
         fo = fold_outputs(b, data_dir, s, non_plant)
         det = OODDetector.for_bundle(b)
         minutes = {'build': built / 60} if s not in res else res[s]['minutes'] | {'build_again': built / 60}   # a re-measure keeps the first build's minutes
+        ls = layer_scores(b, fo, Path(out) / s.replace(' ', '_') / 'run' / 'best.pt')      # from the fold's torch checkpoint
         res[s] = {'outcomes': fold_outcomes(b, fo, det), 'tradeoff': fold_tradeoff(b, fo).reset_index().to_dict('records'),
-                  'scores': score_fold(b, fo, flag_rate).to_dict('index'), 'train_args': list(train_args), 'training': b.metrics.get('training'),
+                  'scores': pd.concat([score_fold(b, fo, flag_rate), score_layers(ls, flag_rate)]).to_dict('index'),
+                  'train_args': list(train_args), 'training': b.metrics.get('training'),
                   'detector': detector_identity(b.path), 'unknown_score': det.info.get('unknown_score'),
-                  'detectors': compare_detectors(b, fo).to_dict('records'),
+                  'detectors': pd.concat([compare_detectors(b, fo), layer_tradeoff(b, fo, ls)]).to_dict('records'),
                   'minutes': minutes | {'measure': (time.perf_counter() - t0 - built) / 60}}
         if results: Path(results).write_text(json.dumps(res, indent=1) + '\n')
     return res
@@ -203,7 +271,7 @@ def operating_point(curve: pd.DataFrame, budget: float = 0.02) -> float:
 # %% ../nbs/06b_unknown_species.ipynb #019145a8
 def record_unknown_species(bundle_dir, res: dict, flag_rate: float = 0.01) -> Bundle:
     "Store `leave_one_species_out`'s results in the bundle's metrics.json (`unknown_species`): the card's section on species it has never seen."
-    from plantvit.export import update_metrics               # torch comes with it: build time only
+    from plantvit.metrics import update_metrics
     if not res: raise ValueError('no folds to record')
     args = {tuple(r['train_args']) for r in res.values()}
     if len(args) > 1: raise ValueError(f"the folds were trained with different flags ({sorted(args)}): measure them with one recipe")

@@ -1,6 +1,6 @@
 """Docs check CI can run without Quarto: every public name a module exports (its `__all__`) and every public method
 of an exported class has a docstring, every exported function and class is shown with `show_doc` in the notebook
-it comes from, and every notebook is in the docs' sidebar. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
+it comes from, every notebook is in the docs' sidebar and under 1 MB. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
 import importlib, inspect, json, re, sys
 from pathlib import Path
 
@@ -38,6 +38,13 @@ def problems() -> list[str]:
                     if m.startswith('_') or not (inspect.isfunction(f) or isinstance(f, (property, classmethod, staticmethod))): continue
                     fn = f.fget if isinstance(f, property) else getattr(f, '__func__', f)
                     if not (inspect.getdoc(fn) or '').strip(): out.append(f'plantvit.{py.stem}.{n}.{m}: no docstring')
+    out += [f'{nb.name}: {nb.stat().st_size / 1e6:.2f} MB, over 1 MB (python tools/shrink_figures.py {nb.relative_to(ROOT)})'
+            for nb in sorted((ROOT / 'nbs').glob('*.ipynb')) if nb.stat().st_size > 1_000_000]
+    import yaml
+    for q in (ROOT / '_quarto.yml', ROOT / 'nbs' / '_quarto.yml'):   # every file a Quarto config names must exist beside it
+        cfg = yaml.safe_load(q.read_text())
+        named = [*cfg.get('metadata-files', []), *(f for f in [cfg.get('format', {}).get('html', {}).get('css')] if f)]
+        out += [f'{q.relative_to(ROOT)}: names {f}, which is not there' for f in named if not (q.parent / f).exists()]
     sidebar = (ROOT / 'nbs' / 'sidebar.yml').read_text()
     out += [f'{nb.name}: not in nbs/sidebar.yml' for nb in sorted((ROOT / 'nbs').glob('*.ipynb')) if nb.name not in sidebar]
     return out

@@ -307,7 +307,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument('--workers', type=int, help='inference worker threads, i.e. photos processed at once (default: one per core)')
     v.add_argument('--max-upload-mb', type=float, help='largest upload accepted, in MB (default 10)')
     v.add_argument('--max-batch', type=int, help='most photos in one /predict/batch request (default 32)')
-    v.add_argument('--web', help="folder of the web app served at / (default: the checkout's web/)")
+    v.add_argument('--web', help="folder of the web app served at / (default: the one installed with plantvit, else the checkout's web/)")
     v.set_defaults(func=cmd_serve)
     w = sub.add_parser('browser', help="add a distilled student as the bundle's TF.js browser model, with routing thresholds",
                        description='Export the student run to ONNX, convert it to TF.js in the converter environment (tools/tfjs_env.sh), '

@@ -400,7 +400,9 @@ def detector_identity(folder) -> dict | None:
     "What distinguishes a bundle folder's detector in a measurement: its format, unknown-species score and operating point (None: it has none)."
     js = Path(folder) / OOD_FILES[1]
     if not js.exists(): return None
-    meta = json.loads(js.read_text()); s = meta.get('info', {}).get('settings', {})
+    try: meta = json.loads(js.read_text())
+    except json.JSONDecodeError as e: raise BundleError(f"{js}: not valid JSON: {e}") from None
+    s = meta.get('info', {}).get('settings', {})
     return {'format': meta.get('format'), 'unknown_inputs': s.get('unknown_inputs', ['relative Mahalanobis']),
             'unknown_quantile': s.get('unknown_quantile')}
 
@@ -471,7 +473,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             'settings': {'k': int(stats.components.shape[1]), 'n_whitened': gate.n_whitened, 'C': C, 'leaf_miss': leaf_miss,
                          'reject': reject, 'unknown_quantile': unknown_quantile, 'species_target': species_target,
                          'disease_target': disease_target, 'knn_k': knn_k, 'memory_size': memory_size, 'oe_C': oe_C,
-                         'unknown_inputs': list(unknown_inputs)}}
+                         'unknown_inputs': list(unknown_inputs) if how.startswith('outlier exposure') else ['relative Mahalanobis']}}
     det = OODDetector(stats, gate, unknown, pt, ut, st, dt, info)
     say(f"fitted on {len(tr_kept):,} training leaves and {len(fit_np['embedding']):,} non-plant photos; thresholds: plant "
         f"{pt:.2f}, unknown {ut:.2f}, species {st:.3f}, disease {dt:.3f}")

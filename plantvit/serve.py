@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields as dc_fields
 from pathlib import Path
 from typing import Optional
-from fastapi import FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,8 +22,9 @@ from .predict import Predictor, Prediction
 mimetypes.add_type('application/wasm', '.wasm')   # TF.js's wasm backend needs this type; Python 3.11 does not know it
 
 # %% auto #0
-__all__ = ['ERRORS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut', 'BatchItem',
-           'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'free_port', 'server_process', 'serve']
+__all__ = ['ERRORS', 'ERROR_HANDLERS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut',
+           'BatchItem', 'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'free_port', 'server_process',
+           'serve']
 
 # %% ../nbs/08_serve.ipynb #ed9c3442
 @dataclass
@@ -157,84 +158,91 @@ def web_folder(settings: ServeSettings) -> Path | None:
     candidates = [Path(settings.web)] if settings.web else [here / 'web', here.parent / 'web']
     return next((p for p in candidates if (p / 'index.html').is_file()), None)
 
+
+# %% ../nbs/08_serve.ipynb #0b3a5ff0
+_log = logging.getLogger('plantvit.serve')
+
+async def _upload_error(request: Request, e: UploadError): return _error_response(e.status, e.kind, str(e))
+
+async def _invalid(request: Request, e: RequestValidationError):
+    "A missing form field says how to send the photo; other validation errors say which field and why."
+    missing = [str(err['loc'][-1]) for err in e.errors() if err.get('type') == 'missing']
+    detail = (f"the multipart form field {', '.join(map(repr, missing))} is missing: send the photo as multipart/form-data, "
+              f"e.g. curl -F image=@leaf.jpg" if missing else '; '.join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
+    return _error_response(422, 'missing_field' if missing else 'invalid_request', detail)
+
+async def _http(request: Request, e: StarletteHTTPException):   # malformed multipart, unknown path, wrong method
+    kind = {400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed'}.get(e.status_code, 'http_error')
+    detail = 'the request body is not valid multipart/form-data' if e.detail == 'Invalid multipart data.' else str(e.detail)
+    return _error_response(e.status_code, kind, detail)
+
+async def _internal(request: Request, e: Exception):
+    _log.exception('internal error on %s', request.url.path)
+    return _error_response(500, 'internal', f'internal error ({type(e).__name__}); the server keeps serving')
+
+ERROR_HANDLERS = {UploadError: _upload_error, RequestValidationError: _invalid, StarletteHTTPException: _http, Exception: _internal}
+
+# %% ../nbs/08_serve.ipynb #41b9bdd4
+router = APIRouter()
+
+async def _diagnose(request: Request, upload: UploadFile) -> Prediction:
+    "Check one upload, then run the app's predictor on it in the inference pool (off the event loop)."
+    st = request.app.state
+    data = await upload.read()
+    name = repr(upload.filename) if upload.filename else 'the upload'
+    check_upload(data, upload.content_type, st.settings.max_bytes, name)
+    try: return await asyncio.get_running_loop().run_in_executor(st.pool, st.predictor.predict, data)
+    except ImageError as e: raise UploadError(400, 'undecodable', f'{name} could not be decoded as an image: {e}') from None
+
+@router.post('/predict', response_model=PredictionOut, responses=ERRORS, summary='Diagnose one leaf photo')
+async def predict(request: Request, image: UploadFile = File(..., description='the photo (JPEG, PNG, WebP, GIF, BMP or TIFF)')):
+    return (await _diagnose(request, image)).to_dict()
+
+@router.post('/predict/batch', response_model=BatchOut, responses=ERRORS, summary='Diagnose several photos')
+async def predict_batch(request: Request, images: list[UploadFile] = File(..., description='the photos, at most PLANTVIT_MAX_BATCH (default 32)')):
+    limit = request.app.state.settings.max_batch
+    if len(images) > limit: raise UploadError(413, 'too_many', f'{len(images)} photos in one request, more than the limit of {limit}')
+    async def one(u: UploadFile) -> dict:
+        try: return {'filename': u.filename, 'prediction': (await _diagnose(request, u)).to_dict(), 'status': 200}
+        except UploadError as e: return {'filename': u.filename, 'error': {'error': e.kind, 'detail': str(e)}, 'status': e.status}
+    return {'results': await asyncio.gather(*map(one, images))}
+
+@router.get('/health', response_model=Health, summary='Is the model loaded?')
+async def health(request: Request):
+    st = request.app.state; p, t = st.predictor, st.predictor.taxonomy
+    return {'status': 'ok', 'model': p.name, 'bundle': str(p.bundle.path), 'species': t.n_species, 'classes': t.n_pairs,
+            'ood': p.detector is not None, 'browser_model': st.browser is not None, 'version': plantvit.__version__, 'workers': st.workers}
+
+@router.get('/taxonomy', summary="The species and their diseases, with ids (the bundle's taxonomy.json)")
+async def taxonomy(request: Request): return request.app.state.predictor.taxonomy.to_dict()
+
+@router.get('/model', summary="The bundle's manifest, metrics and model card")
+async def model(request: Request):
+    b = request.app.state.predictor.bundle
+    return {'manifest': b.meta, 'metrics': b.metrics, 'card': b.card() if (b.path / 'MODEL_CARD.md').is_file() else None}
+
+# %% ../nbs/08_serve.ipynb #da1535ad
+_NO_WEB_APP = ('<!doctype html><title>plantvit</title><p>plantvit is running. The web app is not installed here (no web/ folder); '
+               'the API is documented at <a href="/docs">/docs</a>.</p>')
+
 def create_app(settings: ServeSettings | None = None, predictor: Predictor | None = None) -> FastAPI:
     "The FastAPI app: the API, error handlers, the body limit and the web app, around one `Predictor`."
     settings = settings or ServeSettings.from_env()
     predictor = predictor or Predictor(settings.bundle, kind=settings.model, threads=settings.threads)
     workers = settings.workers or os.cpu_count() or 1
     pool = ThreadPoolExecutor(workers, thread_name_prefix='plantvit-infer')
-    log = logging.getLogger('plantvit.serve')
     app = FastAPI(title='plantvit', version=plantvit.__version__,
                   description='Hierarchical plant-disease diagnosis from a leaf photo: the species first, then the disease '
                               f'among that species\' diseases. Model: {predictor.name}; species: {", ".join(predictor.taxonomy.species)}.')
-    app.state.predictor, app.state.settings, app.state.pool = predictor, settings, pool
     browser = predictor.bundle.path / 'browser'
     browser = browser if (browser / 'routing.json').is_file() else None
+    app.state.predictor, app.state.settings, app.state.pool, app.state.workers, app.state.browser = predictor, settings, pool, workers, browser
     app.router.add_event_handler('shutdown', lambda: pool.shutdown(wait=False))
-
-    @app.exception_handler(UploadError)
-    async def _upload_error(request: Request, e: UploadError): return _error_response(e.status, e.kind, str(e))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, e: RequestValidationError):
-        missing = [str(err['loc'][-1]) for err in e.errors() if err.get('type') == 'missing']
-        detail = (f"the multipart form field {', '.join(map(repr, missing))} is missing: send the photo as multipart/form-data, "
-                  f"e.g. curl -F image=@leaf.jpg" if missing else '; '.join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
-        return _error_response(422, 'missing_field' if missing else 'invalid_request', detail)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, e: StarletteHTTPException):   # malformed multipart, unknown path, wrong method
-        kind = {400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed'}.get(e.status_code, 'http_error')
-        detail = 'the request body is not valid multipart/form-data' if e.detail == 'Invalid multipart data.' else str(e.detail)
-        return _error_response(e.status_code, kind, detail)
-
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, e: Exception):
-        log.exception('internal error on %s', request.url.path)
-        return _error_response(500, 'internal', f'internal error ({type(e).__name__}); the server keeps serving')
-
-    async def diagnose(upload: UploadFile) -> Prediction:
-        data = await upload.read()
-        name = repr(upload.filename) if upload.filename else 'the upload'
-        check_upload(data, upload.content_type, settings.max_bytes, name)
-        try: return await asyncio.get_running_loop().run_in_executor(pool, predictor.predict, data)
-        except ImageError as e: raise UploadError(400, 'undecodable', f'{name} could not be decoded as an image: {e}') from None
-
-    @app.post('/predict', response_model=PredictionOut, responses=ERRORS, summary='Diagnose one leaf photo')
-    async def predict(image: UploadFile = File(..., description='the photo (JPEG, PNG, WebP, GIF, BMP or TIFF)')):
-        return (await diagnose(image)).to_dict()
-
-    @app.post('/predict/batch', response_model=BatchOut, responses=ERRORS, summary='Diagnose several photos')
-    async def predict_batch(images: list[UploadFile] = File(..., description=f'up to {settings.max_batch} photos')):
-        if len(images) > settings.max_batch:
-            raise UploadError(413, 'too_many', f'{len(images)} photos in one request, more than the limit of {settings.max_batch}')
-        async def one(u: UploadFile) -> dict:
-            try: return {'filename': u.filename, 'prediction': (await diagnose(u)).to_dict(), 'status': 200}
-            except UploadError as e: return {'filename': u.filename, 'error': {'error': e.kind, 'detail': str(e)}, 'status': e.status}
-        return {'results': await asyncio.gather(*map(one, images))}
-
-    @app.get('/health', response_model=Health, summary='Is the model loaded?')
-    async def health():
-        t = predictor.taxonomy
-        return {'status': 'ok', 'model': predictor.name, 'bundle': str(predictor.bundle.path), 'species': t.n_species,
-                'classes': t.n_pairs, 'ood': predictor.detector is not None, 'browser_model': browser is not None,
-                'version': plantvit.__version__, 'workers': workers}
-
-    @app.get('/taxonomy', summary="The species and their diseases, with ids (the bundle's taxonomy.json)")
-    async def taxonomy(): return predictor.taxonomy.to_dict()
-
-    @app.get('/model', summary="The bundle's manifest, metrics and model card")
-    async def model():
-        b = predictor.bundle
-        return {'manifest': b.meta, 'metrics': b.metrics, 'card': b.card() if (b.path / 'MODEL_CARD.md').is_file() else None}
-
+    for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
+    app.include_router(router)
     if browser is not None: app.mount('/browser', StaticFiles(directory=browser), name='browser')
-    web = web_folder(settings)
-    if web is not None: app.mount('/', StaticFiles(directory=web, html=True), name='web')
-    else:
-        @app.get('/', response_class=HTMLResponse, include_in_schema=False)
-        async def index(): return ('<!doctype html><title>plantvit</title><p>plantvit is running. The web app is not installed '
-                                   'here (no web/ folder); the API is documented at <a href="/docs">/docs</a>.</p>')
+    if (web := web_folder(settings)) is not None: app.mount('/', StaticFiles(directory=web, html=True), name='web')
+    else: app.add_api_route('/', lambda: _NO_WEB_APP, response_class=HTMLResponse, include_in_schema=False)
     def limit_for(path: str) -> int:
         slack = 64 * 1024
         return settings.max_bytes * settings.max_batch + slack if path.rstrip('/') == '/predict/batch' else settings.max_bytes + slack

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_bundle.ipynb #9e9dc245
 from __future__ import annotations
-import hashlib, json, shutil
+import hashlib, json, os, shutil, sys
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from .imaging import prepare
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'INPUT', 'PREPROCESSING_KEYS', 'BundleError',
            'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs', 'slim_copy',
-           'default_bundle']
+           'default_bundle', 'progress']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -277,3 +277,10 @@ def default_bundle() -> Path:
         raise BundleError(f"no bundle ships with this installation ({path} has no {MANIFEST_NAME}); build it from a "
                           f"trained run: plantvit export runs/lite0-160 --out {path} --manifest runs/organized")
     return path
+
+# %% ../nbs/05_bundle.ipynb #d26919ae
+def progress(items, desc: str | None = None, total: int | None = None):
+    "`items` with a tqdm progress bar on stderr, when `desc` is given, stderr is a terminal and `PLANTVIT_QUIET` is not set; else `items` itself."
+    if desc is None or os.environ.get('PLANTVIT_QUIET') or not sys.stderr.isatty(): return items
+    from tqdm import tqdm                       # only where a bar is shown: serving never imports it
+    return tqdm(items, desc=desc, total=total, file=sys.stderr, leave=False, unit='photo')

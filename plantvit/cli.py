@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #8140b387
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys
 import plantvit
 from pathlib import Path
 from .taxonomy import ClassNameError, UnknownClassError
@@ -407,6 +407,7 @@ def _parser() -> argparse.ArgumentParser:
     "`plantvit`'s argument parser: each command with the arguments declared beside it (`COMMANDS`)."
     p = argparse.ArgumentParser(prog='plantvit', description='Hierarchical plant disease diagnosis: species first, then disease.')
     p.add_argument('--version', action='version', version=f'plantvit {plantvit.__version__}')
+    p.add_argument('--quiet', action='store_true', help='no progress bars (they show only on a terminal anyway)')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for name in COMMAND_ORDER:
         func, add_args, texts = COMMANDS[name]
@@ -424,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     "Entry point of the `plantvit` command; returns the exit status (2 for bad input, with a one-line message)."
     p = _parser()
     a = p.parse_args(argv)
+    if a.quiet: os.environ['PLANTVIT_QUIET'] = '1'      # no progress bars (read by `plantvit.bundle.progress`)
     try: return a.func(a)
     except BAD_INPUT as e:
         print(f'plantvit {a.command}: error: {e}', file=sys.stderr)

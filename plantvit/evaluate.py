@@ -75,7 +75,7 @@ class Evaluation:
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> Evaluation:
     "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`; rows with `pair_id` -1 go to `unseen`."
-    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads)
+    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos')
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
     read = rows.iloc[kept].reset_index(drop=True)
     known = read.pair_id.to_numpy() >= 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError
+from .bundle import Bundle, BundleError, progress
 from .imaging import ImageError
 
 # %% auto #0
@@ -70,18 +70,22 @@ def leaf_halves(manifest, seed: int = 1) -> tuple:
     return val[cal], val[~cal]
 
 # %% ../nbs/06_ood.ipynb #6b515f12
-def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None):
-    "Run photos (paths or bytes) through the bundle's model: `({output: array}, kept indices, {index: error})`."
+def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None):
+    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal."
     xs, kept, errors = [], [], {}
-    for i, p in enumerate(photos):
+    outs = {k: [] for k in bundle.meta['outputs']}
+    def run_batch():
+        if not xs: return
+        o = bundle.run(np.stack(xs), kind=kind, threads=threads)
+        for k in outs: outs[k].append(o[k])
+        xs.clear()
+    for i, p in enumerate(progress(photos, desc)):
         try: xs.append(bundle.prepare(p)[0]); kept.append(i)
         except ImageError as e: errors[i] = str(e)
-    outs = {k: [] for k in bundle.meta['outputs']}
-    for i in range(0, len(xs), bs):
-        o = bundle.run(np.stack(xs[i:i + bs]), kind=kind, threads=threads)
-        for k in outs: outs[k].append(o[k])
+        if len(xs) == bs: run_batch()
+    run_batch()
     empty = {k: np.zeros((0,)) for k in outs}
-    return ({k: np.concatenate(v) for k, v in outs.items()} if xs else empty), np.array(kept, dtype=int), errors
+    return ({k: np.concatenate(v) for k, v in outs.items()} if kept else empty), np.array(kept, dtype=int), errors
 
 # %% ../nbs/06_ood.ipynb #aeb9e8b0
 @dataclass
@@ -445,7 +449,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
     def run(name, photos):
-        o, kept, errs = bundle_outputs(bundle, photos, threads=threads)
+        o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None)
         for i, e in errs.items(): say(f'  skipped {name} photo: {e}')
         return o, kept
     tr, tr_kept = run('train', train.path.tolist())

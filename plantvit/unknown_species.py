@@ -102,39 +102,49 @@ def fold_tradeoff(bundle: Bundle, fo: dict) -> pd.DataFrame:
 DETECTOR_VARIANTS = {'learned on the distances': UNKNOWN_INPUTS, 'learned on all six scores': UNKNOWN_SCORES,
                      'kNN': ('kNN',), 'relative Mahalanobis': ('relative Mahalanobis',)}
 
+def _refit_unknown(bundle: Bundle, det: OODDetector, fo: dict, use) -> tuple:
+    "The fold detector's unknown-species score refitted on `use` from the fold's train and `known_cal` outputs: `fit_unknown_score`'s (score, cross-fitted known_cal scores, how)."
+    tr, kc = fo['train'], fo['known_cal']
+    return fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
+                             kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=det.unknown.k, use=tuple(use))
+
+_CURVE_KEYS = ('answered_known', 'unknown_species', 'known_flagged')
+
 def compare_detectors(bundle: Bundle, fo: dict, variants: dict = DETECTOR_VARIANTS, quantiles=UNKNOWN_QUANTILES) -> pd.DataFrame:
     "`fold_outcomes` of the fold's detector with its unknown-species score refitted on each variant's inputs, at each operating point."
-    det, tr, kc = OODDetector.for_bundle(bundle), fo['train'], fo['known_cal']
+    det = OODDetector.for_bundle(bundle)
     rows = []
     for name, use in variants.items():
-        score, cross, _ = fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
-                                            kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=det.unknown.k, use=tuple(use))
+        score, cross, _ = _refit_unknown(bundle, det, fo, use)
         for q in quantiles:
             o = fold_outcomes(bundle, fo, dataclasses.replace(det, unknown=score, unknown_threshold=float(np.quantile(cross, q))))
-            rows.append({'detector': name, 'unknown_quantile': q, **{k: o[k] for k in ('answered_known', 'unknown_species', 'known_flagged')}})
+            rows.append({'detector': name, 'unknown_quantile': q, **{k: o[k] for k in _CURVE_KEYS}})
     return pd.DataFrame(rows)
 
 # %% ../nbs/06b_unknown_species.ipynb #3379216b
 LEARNED_SCORES = {'outlier exposure (plants) on the distances': UNKNOWN_INPUTS, 'outlier exposure (plants) on all six': UNKNOWN_SCORES}
 
-def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFrame:
-    "Per score: AUROC (unseen vs known test half), and at the threshold flagging `flag_rate` of the known calibration half, the share of unseen and of known test leaves flagged."
-    det, tr, kc = OODDetector.for_bundle(bundle), fo['train'], fo['known_cal']
-    u = det.unknown
-    s = {part: pd.DataFrame(unknown_scores(det.stats.measure(fo[part]['outputs']['embedding']), u.memory, fo[part]['outputs']['species_logits'], u.k))
-         for part in ('known_cal', 'known_test', 'unseen')}
-    for name, use in LEARNED_SCORES.items():
-        learned, cross, _ = fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
-                                              kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=u.k, use=use)
-        s['known_cal'][name] = cross
-        for part in ('known_test', 'unseen'): s[part][name] = learned(det.stats.measure(fo[part]['outputs']['embedding']), fo[part]['outputs']['species_logits'])
+def _flag_table(s: dict, names, flag_rate: float) -> pd.DataFrame:
+    "For each score in `names` of the per-part tables `s`: AUROC of unseen against known_test, and the shares flagged above the known_cal quantile that flags `flag_rate`."
     out = []
-    for name in s['unseen'].columns:
+    for name in names:
         t = float(np.quantile(s['known_cal'][name], 1 - flag_rate))
         out.append({'score': name, 'auroc': _auroc(s['unseen'][name], s['known_test'][name]),
                     'unseen_flagged': float((s['unseen'][name] > t).mean()), 'known_flagged': float((s['known_test'][name] > t).mean()),
                     'cal_flagged': float((s['known_cal'][name] > t).mean()), 'threshold': t})
     return pd.DataFrame(out).set_index('score')
+
+def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFrame:
+    "Per score: AUROC (unseen vs known test half), and at the threshold flagging `flag_rate` of the known calibration half, the share of unseen and of known test leaves flagged."
+    det = OODDetector.for_bundle(bundle)
+    u, parts = det.unknown, ('known_cal', 'known_test', 'unseen')
+    m = {part: det.stats.measure(fo[part]['outputs']['embedding']) for part in parts}          # one projection a part
+    s = {part: pd.DataFrame(unknown_scores(m[part], u.memory, fo[part]['outputs']['species_logits'], u.k)) for part in parts}
+    for name, use in LEARNED_SCORES.items():
+        learned, cross, _ = _refit_unknown(bundle, det, fo, use)
+        s['known_cal'][name] = cross
+        for part in ('known_test', 'unseen'): s[part][name] = learned(m[part], fo[part]['outputs']['species_logits'])
+    return _flag_table(s, list(s['unseen'].columns), flag_rate)
 
 # %% ../nbs/06b_unknown_species.ipynb #d9364296
 def layer_features(checkpoint, bundle: Bundle, photos, stages=(2, 3, 4), bs: int = 32) -> list[np.ndarray]:
@@ -170,13 +180,7 @@ def layer_scores(bundle: Bundle, fo: dict, checkpoint, stages=(2, 3, 4)) -> dict
 
 def score_layers(ls: dict, flag_rate: float = 0.01) -> pd.DataFrame:
     "`score_fold`'s figures for `layer_scores`: each stage alone and `MULTI_LAYER` (the embedding alone is `score_fold`'s relative Mahalanobis)."
-    out = []
-    for name in [c for c in ls['unseen'].columns if c != 'relative Mahalanobis, embedding']:
-        t = float(np.quantile(ls['known_cal'][name], 1 - flag_rate))
-        out.append({'score': name, 'auroc': _auroc(ls['unseen'][name], ls['known_test'][name]),
-                    'unseen_flagged': float((ls['unseen'][name] > t).mean()), 'known_flagged': float((ls['known_test'][name] > t).mean()),
-                    'cal_flagged': float((ls['known_cal'][name] > t).mean()), 'threshold': t})
-    return pd.DataFrame(out).set_index('score')
+    return _flag_table(ls, [c for c in ls['unseen'].columns if c != 'relative Mahalanobis, embedding'], flag_rate)
 
 # %% ../nbs/06b_unknown_species.ipynb #7810350e
 @dataclasses.dataclass
@@ -198,7 +202,7 @@ def layer_tradeoff(bundle: Bundle, fo: dict, ls: dict, name: str = MULTI_LAYER, 
         d = _PrecomputedScore(**{f.name: getattr(det, f.name) for f in dataclasses.fields(det)})
         d.unknown_threshold = float(np.quantile(ls['known_cal'][name], q))
         o = fold_outcomes(bundle, fo2, d)
-        rows.append({'detector': f'{name} (torch)', 'unknown_quantile': q, **{k: o[k] for k in ('answered_known', 'unknown_species', 'known_flagged')}})
+        rows.append({'detector': f'{name} (torch)', 'unknown_quantile': q, **{k: o[k] for k in _CURVE_KEYS}})
     return pd.DataFrame(rows)
 
 # %% ../nbs/06b_unknown_species.ipynb #92bb7021

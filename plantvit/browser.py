@@ -125,6 +125,7 @@ def tfjs_outputs(model_json) -> dict[str, str]:
     if len(names) != len(OUTPUT_NAMES): raise BrowserError(f'the TF.js model has {len(names)} outputs, expected {len(OUTPUT_NAMES)}')
     return dict(zip(OUTPUT_NAMES, names))
 
+# %% ../nbs/09_browser.ipynb #dd48d77a
 def to_tfjs(onnx_path, out, photos, quantization: str = 'uint8') -> dict:
     "Convert an ONNX model (plantvit's export) to a TF.js graph model in `out`; returns what was made."
     import time
@@ -213,7 +214,7 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
     with tempfile.TemporaryDirectory() as tmp:
         student_run = Path(student_run)
         ckpt = student_run / 'best.pt' if student_run.is_dir() else student_run
-        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=manifest_dir, verbose=False))
+        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=manifest_dir, stages=False, verbose=False))   # TF.js: four outputs
         if student.taxonomy != tax: raise BrowserError('the student was trained on another taxonomy than the bundle')
         train_photos = manifest[manifest.split == 'train'].groupby('pair_id', observed=True).head(3).path.tolist()
         conversion = to_tfjs(student.model_path('fp32'), Path(tmp) / 'tfjs', train_photos, quantization)

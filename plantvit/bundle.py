@@ -15,15 +15,16 @@ from .taxonomy import Taxonomy
 from .imaging import prepare
 
 # %% auto #0
-__all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'INPUT', 'PREPROCESSING_KEYS', 'BundleError',
-           'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs', 'slim_copy',
-           'default_bundle', 'progress']
+__all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
+           'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs',
+           'slim_copy', 'default_bundle', 'progress']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
 MANIFEST_NAME = 'bundle.json'
 MODEL_FILES = {'fp32': 'model.fp32.onnx', 'int8': 'model.int8.onnx'}   # kind → file name, as export writes them
 OUTPUT_NAMES = ('species_logits', 'disease_logp', 'joint_probs', 'embedding')   # = plantvit.model.OUTPUT_NAMES
+STAGES_OUTPUT = 'stages'     # = plantvit.model.STAGES_OUTPUT: the backbone stages' pooled features, when exported with them
 INPUT = {'name': 'image', 'layout': 'NCHW', 'dtype': 'float32'}
 PREPROCESSING_KEYS = ('input_size', 'interpolation', 'mean', 'std', 'crop_pct', 'crop_mode')   # Preprocessing.to_dict()
 

@@ -186,7 +186,11 @@ def _card_ood(ood: dict) -> list[str]:
 
 def _unknown_score_words(ood: dict) -> str:
     "What the detector's unknown-species score is, in words, from metrics.json's `ood` (detectors before `plantvit.ood/2` used the relative distance)."
-    if not str(ood.get('unknown_score', '')).startswith('outlier exposure'):
+    how = str(ood.get('unknown_score', ''))
+    if how.startswith('multi-layer'):          # plantvit.ood/3: "multi-layer Mahalanobis: relative Mahalanobis on backbone stages …"
+        return (f"multi-layer Mahalanobis score (the relative Mahalanobis distance on the backbone's stages "
+                f"{how.split('stages ')[-1].split(' and')[0]} and on the embedding, each standardised on calibration leaves, summed)")
+    if not how.startswith('outlier exposure'):
         return "relative Mahalanobis distance (to the nearest class, minus to all training leaves together)"
     s = ood.get('settings', {})
     words = {'relative Mahalanobis': 'the relative Mahalanobis distance', 'Mahalanobis': 'the distance to the nearest class',
@@ -207,6 +211,11 @@ def _own_known_flagged(metrics: dict) -> str:
         parts.append(f"{_pct(a['unknown_species'] + a['not_a_plant'])} of its {a['n']:,} test leaves")
     return f" This bundle itself, at the same operating point, flags or rejects {' and '.join(parts)}." if parts else ''
 
+def _fold_detector_words(how: str | None) -> str:
+    "The folds' unknown-species score in words (the multi-layer one as in `_card_ood`, without a fold's own counts)."
+    if not how: return 'the relative Mahalanobis distance'
+    return f"the {_unknown_score_words({'unknown_score': how})}" if how.startswith('multi-layer') else how
+
 def _card_unknown_species(u: dict, metrics: dict | None = None) -> list[str]:
     "The card's section on leaves of species the model has never seen, from metrics.json's `unknown_species` (`plantvit.unknown_species.record_unknown_species`)."
     f = u['folds']
@@ -226,12 +235,9 @@ def _card_unknown_species(u: dict, metrics: dict | None = None) -> list[str]:
               f"most 2% of known leaves are flagged or rejected ({verdict(mean['known_flagged'], 0.02)})." + _own_known_flagged(metrics or {}), '',
               f"Scores that could raise the unknown-species flag, compared on the same folds with thresholds that flag "
               f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); the folds' detectors, like this "
-              f"bundle's, flag with {u.get('detector') or 'the relative Mahalanobis distance'}:", '',
+              f"bundle's, flag with {_fold_detector_words(u.get('detector'))}:", '',
               '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
     lines += [f"| {r['score']} | {r['auroc']:.3f} | {_pct(r['unseen_flagged'])} | {_pct(r['known_flagged'])} |" for r in u['scores']]
-    if any('stage' in r['score'] or 'multi-layer' in r['score'] for r in u['scores']):
-        lines += ['', "The stage and multi-layer scores come from the folds' torch checkpoints (the backbone's intermediate features): "
-                  "a bundle cannot compute them until its ONNX model outputs those features."]
     if tr := u.get('tradeoff'):
         point = lambda q: f"{q:g}" + (' (this bundle)' if q == u.get('unknown_quantile') else '')
         lines += ['', "The trade-off: moving the unknown-species threshold (the share of calibration leaves of known species it lets "
@@ -276,18 +282,13 @@ def _card_citation(meta: dict, metrics: dict) -> list[str]:
             f"  note   = {{model {meta.get('arch')}, exported {made}}},", '  url    = {https://github.com/plantvit/plantvit},',
             f"  year   = {{{made[:4] or 'n.d.'}}}", '}', '```']
 
-# %% ../nbs/05b_card.ipynb #06360440
-def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
-    "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
-    prep, ex, data, ev = meta['preprocessing'], metrics.get('export', {}), metrics.get('data'), metrics.get('evaluation')
+# %% ../nbs/05b_card.ipynb #ff9993af
+def _card_model(meta: dict, ex: dict, taxonomy: Taxonomy) -> list[str]:
+    "The card's bullets on the model: architecture, input and preprocessing, outputs, classes, export and INT8, from `bundle.json`'s fields and metrics.json's `export`."
+    prep = meta['preprocessing']
     c, h, w = prep['input_size']
     resize = int(np.floor(h / prep['crop_pct']))
-    L = [*_card_front_matter(meta, metrics, taxonomy), f"# Model card: plantvit {meta.get('arch')}", '',
-         f"A hierarchical plant-disease classifier: it names the species of a leaf photo, then the disease among that "
-         f"species' diseases ({taxonomy.n_species} species, {taxonomy.n_pairs} species × disease classes). "
-         f"Exported on {meta.get('created', '')[:10]}; this card is written by `plantvit.card` from the bundle's files, and every "
-         f"number here is read from its `metrics.json`.", '', '## Model', '',
-         f"- **Architecture**: `{meta.get('arch')}` (timm) with " + (
+    L = [f"- **Architecture**: `{meta.get('arch')}` (timm) with " + (
              "the flat baseline's head (one layer over all species × disease classes, one softmax over all of them; the "
              "species' probability is the sum of its classes')." if meta.get('head') == 'flat' else
              "plantvit's hierarchical head (one species layer, one layer over all species × disease pairs softmaxed within each species)."),
@@ -307,79 +308,114 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
         kept = {'softmax': "the head's segment softmax kept in float", 'head': 'the whole head kept in float',
                 'none': 'the head quantized too'}.get(q.get('exclude'), '')
         L.append(f"- **INT8**: ONNX Runtime quantization, {how}; {kept}.")
+    return L
+
+def _card_files(meta: dict, ex: dict, ev: dict | None) -> list[str]:
+    "The card's table of model files: size, batch-1 latency (from the evaluation at export) and whether this copy holds them."
     files = ev['models'] if ev else {k: v for k, v in ex.get('files', {}).items()}
-    if files:
-        L += ['', '| model | file | size | batch-1 latency | in this bundle |', '|---|---|---|---|---|']
-        note = (f"Latency: median of {ev['latency_repeats']} runs on one photo, {ev['threads']} ONNX Runtime threads, on the "
-                "machine that exported the bundle (CPU only); a busy machine makes it slower and noisier." if ev else '')
-        for k, m in files.items():
-            lat = f"{m['latency_ms']:.1f} ms" if ev else 'not measured'
-            here = 'yes' if k in meta.get('models', {k: None}) else 'no: measured at export, left out of this copy'
-            L.append(f"| {k.upper()} | `{m['file']}` | {_mb(m['bytes'])} | {lat} | {here} |")
-        if note: L += ['', note]
-    L += ['', '## Data and splits', '']
+    if not files: return []
+    L = ['', '| model | file | size | batch-1 latency | in this bundle |', '|---|---|---|---|---|']
+    for k, m in files.items():
+        lat = f"{m['latency_ms']:.1f} ms" if ev else 'not measured'
+        here = 'yes' if k in meta.get('models', {k: None}) else 'no: measured at export, left out of this copy'
+        L.append(f"| {k.upper()} | `{m['file']}` | {_mb(m['bytes'])} | {lat} | {here} |")
+    if ev: L += ['', f"Latency: median of {ev['latency_repeats']} runs on one photo, {ev['threads']} ONNX Runtime threads, on the "
+                 "machine that exported the bundle (CPU only); a busy machine makes it slower and noisier."]
+    return L
+
+
+# %% ../nbs/05b_card.ipynb #48d3165b
+def _card_data(data: dict | None, taxonomy: Taxonomy) -> list[str]:
+    "The card's section on the data: photos per source and split, what each source is, and the names merged."
     if data:
         splits = list(dict.fromkeys(s for v in data['by_source'].values() for s in v))
-        L += [f"{data['n']:,} photos of {data['n_species']} species and {data['n_pairs']} classes, split by leaf (photos of one "
-              f"leaf are all on one side), from:", '',
-              '| source | kind | ' + ' | '.join(splits) + ' | total |', '|---|---|' + '---|' * (len(splits) + 1)]
+        L = [f"{data['n']:,} photos of {data['n_species']} species and {data['n_pairs']} classes, split by leaf (photos of one "
+             f"leaf are all on one side), from:", '',
+             '| source | kind | ' + ' | '.join(splits) + ' | total |', '|---|---|' + '---|' * (len(splits) + 1)]
         for src, v in data['by_source'].items():
             kind = SOURCES[src]['kind'] if src in SOURCES else 'unknown'
             L.append(f"| {src} | {kind} | " + ' | '.join(f'{v.get(s, 0):,}' for s in splits) + f" | {sum(v.values()):,} |")
         L += [''] + [f"- {SOURCES[s]['about']}." for s in data['by_source'] if s in SOURCES]
-    else: L.append('No manifest was given at export, so the data is not described here.')
+    else: L = ['No manifest was given at export, so the data is not described here.']
     if names := _card_names(taxonomy):
         L += ['', 'Names merged (`plantvit.taxonomy.Synonyms`): the data sets call these classes differently.', ''] + names
-    L += ['', '## Metrics: lab vs field photos', '']
+    return L
+
+def _card_val(metrics: dict) -> list[str]:
+    "The card's section on the val split: accuracy per source in ONNX Runtime (`_card_metrics`), and what training recorded."
+    ev = metrics.get('evaluation')
     tr = {k: metrics.get('training', {}).get(k) for k in METRIC_NAMES}
-    tr_line = ('Recorded in training for this checkpoint (PyTorch, val split): ' +
-               ', '.join(f"{k.replace('_', ' ')} {_pct(v)}" for k, v in tr.items() if isinstance(v, (int, float))) + '.')
-    if ev:
-        L += [f"On the val split ({ev['n']:,} photos), in ONNX Runtime. Disease top-k is among the true species' diseases; "
-              f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev)
-    else: L.append('No evaluation photos were given at export (`--manifest`).')
-    if any(isinstance(v, (int, float)) for v in tr.values()): L += ['', tr_line]
-    L += ['', '## Test split', ''] + (_card_test(metrics['test']) if metrics.get('test') else
-          ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, once, when every choice is made.'])
-    if metrics.get('baseline') and metrics.get('test'): L += ['', '## Flat or hierarchical', ''] + _card_baseline(metrics, meta)
-    if cal := metrics.get('calibration'): L += ['', '## Calibration', ''] + _card_calibration(cal)
-    if ood := metrics.get('ood'): L += ['', '## Non-plant photos and unknown species', ''] + _card_ood(ood)
-    if us := metrics.get('unknown_species'): L += ['', '## Species it has never seen', ''] + _card_unknown_species(us, metrics)
-    if br := metrics.get('browser'): L += ['', '## In the browser', ''] + _card_browser(br)
-    if rb := metrics.get('robustness'): L += ['', '## Robustness: blurred, compressed and badly exposed photos', ''] + _card_robustness(rb)
-    if bg := metrics.get('background'): L += ['', '## Background shortcut', ''] + _card_background(bg)
+    L = ([f"On the val split ({ev['n']:,} photos), in ONNX Runtime. Disease top-k is among the true species' diseases; "
+          f"joint top-1 is the species × disease class.", ''] + _card_metrics(ev) if ev else
+         ['No evaluation photos were given at export (`--manifest`).'])
+    if any(isinstance(v, (int, float)) for v in tr.values()):
+        L += ['', 'Recorded in training for this checkpoint (PyTorch, val split): ' +
+              ', '.join(f"{k.replace('_', ' ')} {_pct(v)}" for k, v in tr.items() if isinstance(v, (int, float))) + '.']
+    return L
+
+
+# %% ../nbs/05b_card.ipynb #a6ce50fe
+def _card_limits(metrics: dict, taxonomy: Taxonomy, sources: dict) -> list[str]:
+    "The card's intended use and limits: what it is for, and where its answers stop being trustworthy (read from the figures)."
+    rb = metrics.get('robustness')
     worst = min((r for r in rb or [] if r['perturbation'] != 'clean'), key=lambda r: r['delta_joint_top1'], default=None)
-    sources = data['by_source'] if data else {}
     lab_only = bool(sources) and all(SOURCES.get(s, {}).get('kind') == 'lab' for s in sources)
-    L += ['', '## Intended use', '',
-          "- A first opinion on a photo of one leaf of a species it knows: which plant, and which of that plant's diseases "
-          "(or healthy), with probabilities; when the disease is uncertain, answer at the species level.",
-          "- Triage and learning: pointing a grower at what to look up or whom to ask.", '',
-          '## Limits', '',
-          f"- **Only the species it knows** ({', '.join(taxonomy.species)}). " + (
-              "A leaf of another species is flagged as unknown only when its features are far from every known class; "
-              "a close relative of a known species can still be named as it." if metrics.get('ood') else
-              "Any other plant, or anything that is not a plant, is still given one of these names: this bundle has no "
-              "OOD statistics (`plantvit ood` adds them)."),
-          "- **Lab backgrounds.** PlantVillage photos show one leaf on a plain background; accuracy on them overstates "
-          "accuracy on field photos (compare the rows above)" + (', and this model saw no field photos at all' if lab_only else '') + '.',
-          *([f"- **Sharp, well-exposed photos.** Damage costs accuracy (Robustness, above): at worst {worst['perturbation']} "
-             f"{worst['level']:g} takes {-100 * worst['delta_joint_top1']:.0f} points off the joint top-1 of {worst['source']} photos. "
-             "Retake a blurred or dark photo rather than trusting its answer."] if worst and worst['delta_joint_top1'] < -0.05 else []),
-          *([f"- **Known in one condition only**: " + '; '.join(f"{s} ({taxonomy.diseases_of(k)[0].lower()})" for k, s in enumerate(taxonomy.species)
-                                                              if len(taxonomy.diseases_of(k)) == 1)
-             + ". With nothing to tell that condition from, the answer stops at the species and asks for an expert."]
-            if any(len(taxonomy.diseases_of(k)) == 1 for k in range(taxonomy.n_species)) else []),
-          "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "
-          "are not recognised as such.",
-          "- **INT8 is not FP32**: the quantized model can answer differently on some photos (agreement above).",
-          "- **Not a substitute for an expert** (an agronomist, a plant pathologist, an extension service), and not for "
-          "decisions about treatments on its own.", '',
-          '## Licences', '']
-    L += [f"- {s}: {SOURCES[s]['licence']}." for s in sources if s in SOURCES]
+    single = [k for k in range(taxonomy.n_species) if len(taxonomy.diseases_of(k)) == 1]
+    return ["- A first opinion on a photo of one leaf of a species it knows: which plant, and which of that plant's diseases "
+            "(or healthy), with probabilities; when the disease is uncertain, answer at the species level.",
+            "- Triage and learning: pointing a grower at what to look up or whom to ask.", '',
+            '## Limits', '',
+            f"- **Only the species it knows** ({', '.join(taxonomy.species)}). " + (
+                "A leaf of another species is flagged as unknown only when its features are far from every known class; "
+                "a close relative of a known species can still be named as it." if metrics.get('ood') else
+                "Any other plant, or anything that is not a plant, is still given one of these names: this bundle has no "
+                "OOD statistics (`plantvit ood` adds them)."),
+            "- **Lab backgrounds.** PlantVillage photos show one leaf on a plain background; accuracy on them overstates "
+            "accuracy on field photos (compare the rows above)" + (', and this model saw no field photos at all' if lab_only else '') + '.',
+            *([f"- **Sharp, well-exposed photos.** Damage costs accuracy (Robustness, above): at worst {worst['perturbation']} "
+               f"{worst['level']:g} takes {-100 * worst['delta_joint_top1']:.0f} points off the joint top-1 of {worst['source']} photos. "
+               "Retake a blurred or dark photo rather than trusting its answer."] if worst and worst['delta_joint_top1'] < -0.05 else []),
+            *([f"- **Known in one condition only**: " + '; '.join(f"{taxonomy.species[k]} ({taxonomy.diseases_of(k)[0].lower()})" for k in single)
+               + ". With nothing to tell that condition from, the answer stops at the species and asks for an expert."] if single else []),
+            "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "
+            "are not recognised as such.",
+            "- **INT8 is not FP32**: the quantized model can answer differently on some photos (agreement above).",
+            "- **Not a substitute for an expert** (an agronomist, a plant pathologist, an extension service), and not for "
+            "decisions about treatments on its own."]
+
+def _card_licences(meta: dict, sources: dict) -> list[str]:
+    "The card's licences: of each data source, of the backbone's weights, of plantvit."
+    L = [f"- {s}: {SOURCES[s]['licence']}." for s in sources if s in SOURCES]
     L += [f"- {s}: licence not known to plantvit; check it before redistributing this model." for s in sources if s not in SOURCES]
-    if str(meta.get('arch', '')).startswith('tf_efficientnet_lite'): L.append(f"- {LITE_WEIGHTS}.")
-    else: L.append(f"- Backbone weights: see the licence of the pretrained weights of `{meta.get('arch')}` in timm.")
-    L.append('- plantvit (code, this bundle format): Apache-2.0.')
-    L += ['', '## How to use', '', *_card_usage(), '', '## Versions and citation', '', *_card_citation(meta, metrics)]
+    L.append(f"- {LITE_WEIGHTS}." if str(meta.get('arch', '')).startswith('tf_efficientnet_lite') else
+             f"- Backbone weights: see the licence of the pretrained weights of `{meta.get('arch')}` in timm.")
+    return L + ['- plantvit (code, this bundle format): Apache-2.0.']
+
+
+# %% ../nbs/05b_card.ipynb #06360440
+def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
+    "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
+    ex, data, test = metrics.get('export', {}), metrics.get('data'), metrics.get('test')
+    sources = data['by_source'] if data else {}
+    optional = [('Flat or hierarchical', metrics.get('baseline') and test and _card_baseline(metrics, meta)),
+                ('Calibration', (c := metrics.get('calibration')) and _card_calibration(c)),
+                ('Non-plant photos and unknown species', (o := metrics.get('ood')) and _card_ood(o)),
+                ('Species it has never seen', (u := metrics.get('unknown_species')) and _card_unknown_species(u, metrics)),
+                ('In the browser', (b := metrics.get('browser')) and _card_browser(b)),
+                ('Robustness: blurred, compressed and badly exposed photos', (r := metrics.get('robustness')) and _card_robustness(r)),
+                ('Background shortcut', (g := metrics.get('background')) and _card_background(g))]
+    L = [*_card_front_matter(meta, metrics, taxonomy), f"# Model card: plantvit {meta.get('arch')}", '',
+         f"A hierarchical plant-disease classifier: it names the species of a leaf photo, then the disease among that "
+         f"species' diseases ({taxonomy.n_species} species, {taxonomy.n_pairs} species × disease classes). "
+         f"Exported on {meta.get('created', '')[:10]}; this card is written by `plantvit.card` from the bundle's files, and every "
+         f"number here is read from its `metrics.json`.", '', '## Model', '', *_card_model(meta, ex, taxonomy),
+         *_card_files(meta, ex, metrics.get('evaluation')), '', '## Data and splits', '', *_card_data(data, taxonomy),
+         '', '## Metrics: lab vs field photos', '', *_card_val(metrics), '', '## Test split', '',
+         *(_card_test(test) if test else ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, '
+                                          'once, when every choice is made.'])]
+    for title, lines in optional:
+        if lines: L += ['', f'## {title}', '', *lines]
+    L += ['', '## Intended use', '', *_card_limits(metrics, taxonomy, sources), '', '## Licences', '', *_card_licences(meta, sources),
+          '', '## How to use', '', *_card_usage(), '', '## Versions and citation', '', *_card_citation(meta, metrics)]
     return '\n'.join(L) + '\n'
+

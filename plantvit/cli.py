@@ -97,6 +97,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         print(f'best checkpoint: {Path(a.out) / "best.pt"}; trained in {(time.perf_counter() - t) / 60:.1f} min')
     return 0
 
+# %% ../nbs/11_cli.ipynb #7f6070a9
 def _train_args(p: argparse.ArgumentParser) -> None:
     "`plantvit train`'s arguments."
     p.add_argument('data_dir', type=Path, metavar='DATA_DIR', help='what `plantvit organize` wrote')
@@ -126,7 +127,6 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 COMMANDS['train'] = (cmd_train, _train_args, dict(help='fine-tune a hierarchical classifier on an organized data folder',
                       description='Train species and disease heads on a timm backbone with fastai; writes best.pt, last.pt '
                       'and val_report.{md,csv} to --out.'))
-
 
 # %% ../nbs/11_cli.ipynb #3d8af8f0
 def cmd_export(a: argparse.Namespace) -> int:
@@ -308,6 +308,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     print(f"temperatures {rep['temperature']} written to {b.path}/bundle.json; metrics.json and MODEL_CARD.md updated")
     return 0
 
+# %% ../nbs/11_cli.ipynb #024e12a3
 def cmd_ship(a: argparse.Namespace) -> int:
     "`plantvit ship`: copy a bundle with only the models to serve (INT8 by default), e.g. into plantvit/bundles/default."
     from plantvit.bundle import slim_copy
@@ -360,6 +361,7 @@ COMMANDS['calibrate'] = (cmd_calibrate, _calibrate_args, dict(help="fit temperat
                       'measure the calibration error on the other half before and after, and store the temperatures in '
                       "BUNDLE's bundle.json (metrics.json and the model card too). Run `plantvit ood` after it."))
 
+# %% ../nbs/11_cli.ipynb #8acc59dc
 def _ship_args(p: argparse.ArgumentParser) -> None:
     "`plantvit ship`'s arguments."
     p.add_argument('bundle', type=Path, metavar='BUNDLE', help='the bundle folder')
@@ -369,7 +371,6 @@ def _ship_args(p: argparse.ArgumentParser) -> None:
 
 COMMANDS['ship'] = (cmd_ship, _ship_args, dict(help='copy a bundle with only the model it serves (e.g. into plantvit/bundles/default)',
                       description='Copy BUNDLE to --out keeping only the --keep models (INT8 by default); measurements stay in metrics.json.'))
-
 
 # %% ../nbs/11_cli.ipynb #e693a823
 def cmd_serve(a: argparse.Namespace) -> int:

@@ -109,6 +109,7 @@ class SplitRule:
     def __call__(self, path: str, group: str) -> str:
         return (self.from_name and split_in_name(path)) or split_of(group, self.valid_pct, self.seed, self.test_pct)
 
+# %% ../nbs/01_data.ipynb #1eb8aa26
 def _walk_class(folder: str, cls: ClassName | None, source: str, rule: SplitRule = SplitRule()) -> ClassScan:
     "Every image below `folder` (recursively) with its size, group and split; anything else into `skipped`."
     out = ClassScan(cls, folder)
@@ -149,6 +150,7 @@ def _walk_class(folder: str, cls: ClassName | None, source: str, rule: SplitRule
 
 def _walk_job(job): return _walk_class(*job)
 
+# %% ../nbs/01_data.ipynb #2e6e3523
 def scan_source(src: Source, synonyms: Synonyms | None = None, rule: SplitRule = SplitRule(), workers: int | None = None) -> list[ClassScan]:
     "Scan one source: a `ClassScan` per class folder; unparseable folders and stray files come back as skipped."
     stray, jobs = ClassScan(None, str(src.path)), []
@@ -254,6 +256,39 @@ def _join_groups(files: pa.Table, pair: np.ndarray, phash: np.ndarray | None, ma
     out = files.set_column(files.schema.get_field_index('group'), 'group', files['group'].take(pa.array(rep)))
     return out.set_column(out.schema.get_field_index('split'), 'split', pa.array(split, pa.int8())), conflict
 
+# %% ../nbs/01_data.ipynb #7463599e
+def _check_content(files: pa.Table, pair, src_code, names: list[str], hash: bool, verify: bool, near: bool, workers) -> tuple:
+    "`organize`'s content checks: exact duplicates dropped (and near-duplicates hashed) with `hash`, undecodable files with `verify`; returns the files kept, their pair ids and source codes, hashes, near-duplicate clashes (as new indices) and what was skipped."
+    paths = files['path'].to_pylist()
+    keep, bad, phash, clash = _dedupe(paths, pair, workers or os.cpu_count() or 1, near) if hash else ([True] * len(paths), [], None, [])
+    if verify:
+        idx = [i for i in range(len(paths)) if keep[i]]
+        for i, why in zip(idx, verify_images([paths[i] for i in idx], workers=workers)):
+            if why: keep[i] = False; bad.append(Skipped(paths[i], why))
+    src_of = {p: names[c] for p, c in zip(paths, src_code)}
+    for b in bad: b.source = src_of[b.path]
+    keep = np.array(keep, dtype=bool)
+    new_index = np.cumsum(keep) - 1
+    clash = [(new_index[a], new_index[b]) for a, b in clash if keep[a] and keep[b]]
+    return files.filter(pa.array(keep)), pair[keep], src_code[keep], None if phash is None else phash[keep], clash, bad
+
+def _manifest_table(files: pa.Table, pair, src_code, names: list[str], tax: Taxonomy, conflict) -> pa.Table:
+    "The manifest's columns in Arrow, categorical where a few names repeat (source, species, disease, label, split): no per-file Python work."
+    split = files['split'].combine_chunks()
+    split_names = list(SPLITS if pa.compute.any(pa.compute.equal(split, 2)).as_py() else SPLITS[:2])
+    pair_species = np.array(tax.pair_species, dtype=np.int32)
+    dis_names = sorted({d for _, d in tax.pairs})
+    dis_code = {d: i for i, d in enumerate(dis_names)}
+    pair_disease = np.array([dis_code[d] for _, d in tax.pairs], dtype=np.int32)
+    cat = lambda codes, names: pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names, pa.string()))
+    return pa.table({
+        'path': files['path'], 'source': cat(src_code, names),
+        'species': cat(pair_species[pair], tax.species), 'disease': cat(pair_disease[pair], dis_names),
+        'label': cat(pair, [tax.flat_label(p) for p in range(tax.n_pairs)]),
+        'species_id': pair_species[pair], 'pair_id': pair, 'split': cat(split, split_names),
+        'group': files['group'], 'bytes': files['bytes'], 'conflict': pa.array(conflict)})
+
+
 # %% ../nbs/01_data.ipynb #703a441a
 def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, hash: bool = True,
              verify: bool = False, split_from_name: bool = False, valid_pct: float = VALID_PCT, seed: int = 0,
@@ -288,21 +323,8 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
     near = hash and near_dup_distance is not None
     phash, clash = None, []
     if hash or verify:
-        paths = files['path'].to_pylist()
-        n_workers = workers or os.cpu_count() or 1
-        keep, bad, phash, clash = _dedupe(paths, pair, n_workers, near) if hash else ([True] * len(paths), [], None, [])
-        if verify:
-            idx = [i for i in range(len(paths)) if keep[i]]
-            for i, why in zip(idx, verify_images([paths[i] for i in idx], workers=workers)):
-                if why: keep[i] = False; bad.append(Skipped(paths[i], why))
-        src_of = {p: names[c] for p, c in zip(paths, src_code)}
-        for b in bad: b.source = src_of[b.path]
+        files, pair, src_code, phash, clash, bad = _check_content(files, pair, src_code, names, hash, verify, near, workers)
         skipped += bad
-        keep = np.array(keep, dtype=bool)
-        new_index = np.cumsum(keep) - 1
-        clash = [(new_index[a], new_index[b]) for a, b in clash if keep[a] and keep[b]]
-        files, pair, src_code = files.filter(pa.array(keep)), pair[keep], src_code[keep]
-        if phash is not None: phash = phash[keep]
         secs['content'] = time.perf_counter() - t1
     t2 = time.perf_counter()
     files, conflict = _join_groups(files, pair, phash if near else None, near_dup_distance, clash)
@@ -315,20 +337,7 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
         skipped += [Skipped(r.path, f'conflicting labels: its near-duplicates are labelled {labels_of[r.group]}', r.source) for r in conflicts.itertuples()]
         files, pair, src_code, conflict = files.filter(pa.array(~conflict)), pair[~conflict], src_code[~conflict], conflict[~conflict]
     secs['groups'] = time.perf_counter() - t2
-    split = files['split'].combine_chunks()
-    split_names = list(SPLITS if pa.compute.any(pa.compute.equal(split, 2)).as_py() else SPLITS[:2])
-    pair_species = np.array(tax.pair_species, dtype=np.int32)
-    dis_names = sorted({d for _, d in tax.pairs})
-    dis_code = {d: i for i, d in enumerate(dis_names)}
-    pair_disease = np.array([dis_code[d] for _, d in tax.pairs], dtype=np.int32)
-    cat = lambda codes, names: pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names, pa.string()))
-    table = pa.table({
-        'path': files['path'], 'source': cat(src_code, names),
-        'species': cat(pair_species[pair], tax.species), 'disease': cat(pair_disease[pair], dis_names),
-        'label': cat(pair, [tax.flat_label(p) for p in range(tax.n_pairs)]),
-        'species_id': pair_species[pair], 'pair_id': pair, 'split': cat(split, split_names),
-        'group': files['group'], 'bytes': files['bytes'], 'conflict': pa.array(conflict)})
-    df = table.to_pandas()
+    df = _manifest_table(files, pair, src_code, names, tax, conflict).to_pandas()
     secs['manifest'] = time.perf_counter() - t2
     res = Organized(df, tax, skipped, out, secs, merges, conflicts,
                     split_rule(valid_pct, test_pct, seed, split_from_name, near_dup_distance if near else None))

@@ -168,6 +168,7 @@ def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
     if bad: raise DataError(f'oversampling weights must be positive numbers, got {bad}')
     return df.source.map(lambda s: float(weights.get(s, 1.0))).to_numpy()
 
+# %% ../nbs/01b_dataloaders.ipynb #8ad355e0
 def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool | str = True,
                      num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
                      noise: float = 0., min_scale: float = 0.08, **kwargs):

@@ -427,6 +427,7 @@ def remove_background(img: Image.Image, fill='black') -> Image.Image:
 
 BACKGROUNDS = {'as is': None, 'black': 'black', 'flat colour': 'flat'}
 
+# %% ../nbs/10_evaluate.ipynb #1eefab7c
 def background_removed_accuracy(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> pd.DataFrame:
     "Species and joint top-1 per source with the background as is, black, and one flat colour; Δ joint against as is; the leaf's share."
     ps = bundle.taxonomy.pair_species

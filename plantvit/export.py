@@ -16,7 +16,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
 from .data import read_manifest_for, read_split_rule, IMAGE_EXTS
-from .model import OUTPUT_NAMES
+from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages
 from .train import load_checkpoint
 from .bundle import Bundle, write_manifest, MODEL_FILES, MANIFEST_NAME, INPUT
 from .metrics import METRIC_NAMES, hierarchical_hits, update_metrics
@@ -41,8 +41,8 @@ def onnx_opset(path) -> int:
     return next(o.version for o in onnx.load(str(path), load_external_data=False).opset_import if o.domain in ('', 'ai.onnx'))
 
 # %% ../nbs/05a_export.ipynb #d9ac9b03
-def _export(model: nn.Module, x: torch.Tensor, path: Path, dynamo: bool, opset: int | None) -> None:
-    names = dict(input_names=['image'], output_names=list(OUTPUT_NAMES))
+def _export(model: nn.Module, x: torch.Tensor, path: Path, dynamo: bool, opset: int | None, outputs: list[str]) -> None:
+    names = dict(input_names=['image'], output_names=outputs)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')          # the legacy exporter announces its deprecation, timm its tracer warnings
         if dynamo:
@@ -50,21 +50,22 @@ def _export(model: nn.Module, x: torch.Tensor, path: Path, dynamo: bool, opset: 
                               verbose=False, dynamic_shapes=({0: torch.export.Dim('batch')},), **names)
         else:
             torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=opset or 17,
-                              dynamic_axes={n: {0: 'batch'} for n in ['image', *OUTPUT_NAMES]}, **names)
+                              dynamic_axes={n: {0: 'batch'} for n in ['image', *outputs]}, **names)
 
-def _check_onnx(path: Path) -> None:
-    "The exported graph's contract: one input `image` [batch, C, H, W] with a symbolic batch, outputs `OUTPUT_NAMES`."
+def _check_onnx(path: Path, outputs: list[str]) -> None:
+    "The exported graph's contract: one input `image` [batch, C, H, W] with a symbolic batch, the `outputs` named."
     g = onnx.load(str(path), load_external_data=False).graph
     ins, outs = [i.name for i in g.input], [o.name for o in g.output]
-    if ins != ['image'] or outs != list(OUTPUT_NAMES):
-        raise ExportError(f"{path.name}: inputs {ins}, outputs {outs}; expected ['image'] and {list(OUTPUT_NAMES)}")
+    if ins != ['image'] or outs != outputs:
+        raise ExportError(f"{path.name}: inputs {ins}, outputs {outs}; expected ['image'] and {outputs}")
     if not g.input[0].type.tensor_type.shape.dim[0].dim_param: raise ExportError(f"{path.name}: the batch axis is not dynamic")
 
 def to_onnx(model: nn.Module,                 # a `HierarchicalClassifier` (from `load_checkpoint` or `create_model`)
             path,                              # the .onnx file to write
             dynamo: bool | None = None,        # True: dynamo exporter; False: legacy; None: legacy for convnets, dynamo for transformers
             opset: int | None = None,          # default 17 (legacy) or 18 (dynamo)
-            size: int | None = None            # input size; default the model's preprocessing
+            size: int | None = None,           # input size; default the model's preprocessing
+            stages: bool = False               # add the `stages` output (`WithStages`), for the unknown-species detector
            ) -> dict:
     "Export `model` to ONNX at a fixed input size with a dynamic batch; returns which exporter and opset were used."
     model = model.eval()
@@ -72,17 +73,18 @@ def to_onnx(model: nn.Module,                 # a `HierarchicalClassifier` (from
     if size: h = w = size
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     order = [dynamo] if dynamo is not None else ([True, False] if is_transformer(model) else [False, True])
-    failed = []
+    net, outputs, failed = (WithStages(model).eval(), [*OUTPUT_NAMES, STAGES_OUTPUT], []) if stages else (model, list(OUTPUT_NAMES), [])
     for use_dynamo in order:
         name, t = 'dynamo' if use_dynamo else 'legacy', time.perf_counter()
         try:
-            _export(model, torch.randn(2, c, h, w), path, use_dynamo, opset)
-            _check_onnx(path)
+            _export(net, torch.randn(2, c, h, w), path, use_dynamo, opset, outputs)
+            _check_onnx(path, outputs)
         except Exception as e:
             failed.append(f"{name}: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:300]}")
             continue
         return dict(file=path.name, exporter=name, opset=onnx_opset(path), input_size=[c, h, w],
-                    seconds=round(time.perf_counter() - t, 1), bytes=path.stat().st_size, failed=failed)
+                    seconds=round(time.perf_counter() - t, 1), bytes=path.stat().st_size, failed=failed, outputs=outputs,
+                    **({'stages': {'indices': net.stages, 'widths': net.widths}} if stages else {}))
     raise ExportError(f"ONNX export of {getattr(model, 'arch', type(model).__name__)} failed: " + '; '.join(failed))
 
 # %% ../nbs/05a_export.ipynb #9c793769
@@ -96,15 +98,16 @@ def compare_outputs(ref: list, got: list) -> dict:
     "Largest absolute difference per output and top-1 agreement (species, joint) of `got` against `ref`."
     ref, got = [np.asarray(r) for r in ref], [np.asarray(g) for g in got]
     return {'n': len(ref[0]),
-            'max_abs_diff': {n: float(np.abs(r - g).max()) for n, r, g in zip(OUTPUT_NAMES, ref, got)},
+            'max_abs_diff': {n: float(np.abs(r - g).max()) for n, r, g in zip((*OUTPUT_NAMES, STAGES_OUTPUT), ref, got)},
             'species_top1_agreement': float((ref[0].argmax(1) == got[0].argmax(1)).mean()),
             'joint_top1_agreement': float((ref[2].argmax(1) == got[2].argmax(1)).mean())}
 
 def check_parity(model: nn.Module, onnx_path, x: np.ndarray, threads: int | None = None) -> dict:
     "PyTorch vs ONNX Runtime on the batch `x` ([N, C, H, W] float32): `compare_outputs` of ONNX against PyTorch."
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x, sess = np.ascontiguousarray(x, dtype=np.float32), onnx_session(onnx_path, threads)
+    if STAGES_OUTPUT in [o.name for o in sess.get_outputs()]: model = WithStages(model)   # exported with its stages
     with torch.no_grad(): ref = [o.numpy() for o in model.eval()(torch.from_numpy(x))]
-    return compare_outputs(ref, onnx_session(onnx_path, threads).run(None, {'image': x}))
+    return compare_outputs(ref, sess.run(None, {'image': x}))
 
 # %% ../nbs/05a_export.ipynb #3551807e
 def calibration_sample(manifest: pd.DataFrame, n: int = 128, split: str = 'train', seed: int = 0) -> list[str]:
@@ -235,7 +238,7 @@ def quantize(fp32_path,                        # the FP32 ONNX model
                                  nodes_to_exclude=keep)
                 info.update(op_types=['MatMul'], weights='int8', activations='uint8, per batch')
         finally: root.setLevel(level)
-    _check_onnx(out_path)
+    _check_onnx(out_path, [o.name for o in g.graph.output])     # the FP32 model's outputs, in order
     info.update(file=out_path.name, bytes=out_path.stat().st_size, seconds=round(time.perf_counter() - t, 1))
     return info
 
@@ -262,6 +265,7 @@ def _models_of(bundle_or_paths, taxonomy, prep):
     if taxonomy is None or prep is None: raise ExportError("with model paths, give the taxonomy and the preprocessing too")
     return {k: Path(p) for k, p in dict(bundle_or_paths).items()}, taxonomy, prep
 
+# %% ../nbs/05a_export.ipynb #a682a65a
 def compare_models(bundle_or_paths,                # a `Bundle`, a bundle folder, or `{kind: onnx path}` (first = reference)
                    rows: pd.DataFrame,            # photos with path, source, species_id, pair_id: the val split of a manifest
                    taxonomy: Taxonomy | None = None, prep: dict | None = None,   # needed with `{kind: path}`
@@ -354,6 +358,37 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise ExportError(f"{str(out)!r} exists and is not a bundle: refusing to replace it, choose another --out")
     if not overwrite: raise ExportError(f"a bundle exists at {str(out)!r}: pass overwrite=True (--overwrite) to replace it")
 
+# %% ../nbs/05a_export.ipynb #1fab2006
+def _onnx_models(model: nn.Module, f32: Path, i8: Path, x: np.ndarray, what: str, dynamo, stages: bool, method: str, cal: list[str],
+                 prep_d: dict, exclude: str, threads: int, say) -> tuple[dict, dict, dict]:
+    "`export_bundle`'s models: FP32 ONNX with its parity against PyTorch on `x` checked, then INT8 with its agreement with FP32 on `x`: (export info, parity, quantization)."
+    info = to_onnx(model, f32, dynamo=dynamo, stages=stages)
+    say(f"FP32 ONNX: {info['exporter']} exporter, opset {info['opset']}, {_mb(info['bytes'])}, {info['seconds']} s")
+    parity = check_parity(model, f32, x, threads) | {'inputs': what}
+    say(f"parity on {parity['n']} {what}: species/joint top-1 agreement {_pct(parity['species_top1_agreement'])}/"
+        f"{_pct(parity['joint_top1_agreement'])}, largest difference {max(parity['max_abs_diff'].values()):.1e}")
+    if parity['species_top1_agreement'] < 1 or parity['joint_top1_agreement'] < 1:
+        raise ExportError(f"ONNX and PyTorch disagree on {what}: {parity}")
+    q = quantize(f32, i8, method, cal, prep_d, exclude=exclude)
+    q['vs_fp32'] = compare_outputs(onnx_session(f32, threads).run(None, {'image': x}),
+                                   onnx_session(i8, threads).run(None, {'image': x})) | {'inputs': what}
+    say(f"INT8: {q['method']}, {_mb(q['bytes'])}, {q['seconds']} s; agreement with FP32 on {what}: "
+        f"{_pct(q['vs_fp32']['species_top1_agreement'])}/{_pct(q['vs_fp32']['joint_top1_agreement'])}")
+    return info, parity, q
+
+def _data_and_val(manifest: pd.DataFrame, manifest_dir, f32: Path, i8: Path, tax: Taxonomy, prep_d: dict, threads: int,
+                  latency_repeats: int, say) -> dict:
+    "`export_bundle`'s metrics from a manifest: the data's summary and split rule, and FP32 vs INT8 on its val split (`compare_models`)."
+    out = {'data': data_summary(manifest) | {'split_rule': read_split_rule(manifest_dir)}}
+    val = manifest[manifest.split == 'val']
+    if len(val):
+        out['evaluation'] = ev = compare_models({'fp32': f32, 'int8': i8}, val, tax, prep_d, threads, latency_repeats)
+        say(f"val: {ev['n']:,} photos; joint top-1 FP32 {_pct(ev['models']['fp32']['overall']['joint_top1'])}, "
+            f"INT8 {_pct(ev['models']['int8']['overall']['joint_top1'])}; batch-1 latency "
+            f"{ev['models']['fp32']['latency_ms']} / {ev['models']['int8']['latency_ms']} ms")
+    return out
+
+
 # %% ../nbs/05a_export.ipynb #375d285e
 def export_bundle(checkpoint,                          # a checkpoint from training (`best.pt`)
                   out,                                 # the bundle folder to write
@@ -366,6 +401,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                   n_parity: int = 16,                  # photos for the PyTorch-vs-ONNX parity check
                   threads: int = 2,                    # ONNX Runtime threads for the evaluation and latency
                   latency_repeats: int = 30,           # batch-1 runs per model for the median latency
+                  stages: bool = True,                 # the `stages` output the unknown-species detector reads (False: the four outputs)
                   overwrite: bool = False,             # replace an existing bundle at `out`
                   verbose: bool = True                 # print a line per step
                  ) -> Path:
@@ -387,37 +423,21 @@ def export_bundle(checkpoint,                          # a checkpoint from train
     work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
     try:
         f32, i8 = work / MODEL_FILES['fp32'], work / MODEL_FILES['int8']
-        info = to_onnx(model, f32, dynamo=dynamo)
-        say(f"FP32 ONNX: {info['exporter']} exporter, opset {info['opset']}, {_mb(info['bytes'])}, {info['seconds']} s")
         x, what = _parity_input(manifest, cal, prep_d, n_parity)
-        parity = check_parity(model, f32, x, threads) | {'inputs': what}
-        say(f"parity on {parity['n']} {what}: species/joint top-1 agreement {_pct(parity['species_top1_agreement'])}/"
-            f"{_pct(parity['joint_top1_agreement'])}, largest difference {max(parity['max_abs_diff'].values()):.1e}")
-        if parity['species_top1_agreement'] < 1 or parity['joint_top1_agreement'] < 1:
-            raise ExportError(f"ONNX and PyTorch disagree on {what}: {parity}")
-        q = quantize(f32, i8, method, cal, prep_d, exclude=exclude)
-        q['vs_fp32'] = compare_outputs(onnx_session(f32, threads).run(None, {'image': x}),
-                                       onnx_session(i8, threads).run(None, {'image': x})) | {'inputs': what}
-        say(f"INT8: {q['method']}, {_mb(q['bytes'])}, {q['seconds']} s; agreement with FP32 on {what}: "
-            f"{_pct(q['vs_fp32']['species_top1_agreement'])}/{_pct(q['vs_fp32']['joint_top1_agreement'])}")
+        info, parity, q = _onnx_models(model, f32, i8, x, what, dynamo, stages, method, cal, prep_d, exclude, threads, say)
         tax.save(work / 'taxonomy.json')
         metrics = {'export': {'onnx': info, 'parity': parity, 'quantization': q,
                               'files': {k: {'file': f.name, 'bytes': f.stat().st_size} for k, f in (('fp32', f32), ('int8', i8))},
                               'versions': {p: version(p) for p in ('plantvit', 'torch', 'timm', 'onnx', 'onnxruntime', 'onnxscript')},
                               'checkpoint': str(checkpoint)},
                    'training': json.loads(ck.get('metrics') or '{}')}
-        if manifest is not None:
-            metrics['data'] = data_summary(manifest) | {'split_rule': read_split_rule(manifest_dir)}
-            val = manifest[manifest.split == 'val']
-            if len(val):
-                metrics['evaluation'] = ev = compare_models({'fp32': f32, 'int8': i8}, val, tax, prep_d, threads, latency_repeats)
-                say(f"val: {ev['n']:,} photos; joint top-1 FP32 {_pct(ev['models']['fp32']['overall']['joint_top1'])}, "
-                    f"INT8 {_pct(ev['models']['int8']['overall']['joint_top1'])}; batch-1 latency "
-                    f"{ev['models']['fp32']['latency_ms']} / {ev['models']['int8']['latency_ms']} ms")
+        if manifest is not None: metrics |= _data_and_val(manifest, manifest_dir, f32, i8, tax, prep_d, threads, latency_repeats, say)
         (work / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         meta = dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), arch=arch, preprocessing=prep_d,
-                    head='flat' if type(model.head).__name__ == 'FlatHead' else 'hierarchical', default_model='int8', export={'exporter': info['exporter'], 'opset': info['opset'], 'int8': q['method']})
-        (work / 'MODEL_CARD.md').write_text(model_card({**meta, 'input': INPUT, 'outputs': list(OUTPUT_NAMES)}, metrics, tax))
+                    head='flat' if type(model.head).__name__ == 'FlatHead' else 'hierarchical', default_model='int8',
+                    export={'exporter': info['exporter'], 'opset': info['opset'], 'int8': q['method']},
+                    outputs=info['outputs'], **({'stages': info['stages']} if stages else {}))
+        (work / 'MODEL_CARD.md').write_text(model_card({**meta, 'input': INPUT}, metrics, tax))
         write_manifest(work, **meta)
         Bundle(work)                                        # verifies before it replaces anything
         if out.exists():

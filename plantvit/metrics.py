@@ -9,7 +9,7 @@ import numpy as np
 from .bundle import Bundle, OUTPUT_NAMES
 
 # %% auto #0
-__all__ = ['METRIC_NAMES', 'hierarchical_hits', 'update_metrics']
+__all__ = ['METRIC_NAMES', 'hierarchical_hits', 'update_metrics', 'figures_stamp']
 
 # %% ../nbs/05c_metrics.ipynb #057b6f2c
 METRIC_NAMES = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
@@ -33,3 +33,9 @@ def update_metrics(b: Bundle, sections: dict, **manifest_changes) -> Bundle:
     for name, text in (('metrics.json', json.dumps(metrics, indent=1) + '\n'), ('MODEL_CARD.md', model_card(meta, metrics, b.taxonomy))):
         t = b.path / f'.{name}.tmp'; t.write_text(text); t.replace(b.path / name)
     return b.rewrite_manifest(**manifest_changes)
+
+# %% ../nbs/05c_metrics.ipynb #3759f1d6
+def figures_stamp(bundle) -> str:
+    "The line a notebook prints when it shows a bundle's figures: which metrics.json they come from (its SHA-256 in bundle.json, 12 digits)."
+    b = bundle if isinstance(bundle, Bundle) else Bundle(bundle)
+    return f"figures read from {b.path.name}/metrics.json, sha256 {b.meta['files']['metrics.json'][:12]}"

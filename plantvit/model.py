@@ -15,8 +15,9 @@ from .taxonomy import Taxonomy
 from .backbones import create_backbone, feature_dim
 
 # %% auto #0
-__all__ = ['OUTPUT_NAMES', 'HEADS', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead', 'HierarchicalClassifier', 'create_model',
-           'model_splitter', 'HierarchicalLoss', 'decode']
+__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead',
+           'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices', 'WithStages',
+           'HierarchicalLoss', 'decode']
 
 # %% ../nbs/03_model.ipynb #12d35713
 def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list[int]]]:
@@ -156,6 +157,30 @@ def model_splitter(model) -> list:
     "fastai's parameter groups for a `HierarchicalClassifier`: [backbone parameters, head parameters]."
     model = getattr(model, 'module', model)     # unwrap DistributedDataParallel
     return [list(model.backbone.parameters()), list(model.head.parameters())]
+
+# %% ../nbs/03_model.ipynb #f8745d6d
+STAGES_OUTPUT = 'stages'
+
+def stage_indices(backbone: nn.Module, n: int = 3) -> list[int]:
+    "The indices (into timm's `feature_info`) of the backbone's last `n` stages."
+    info = getattr(backbone, 'feature_info', None)
+    if not info or not hasattr(backbone, 'forward_intermediates'):
+        raise TypeError(f"a {type(backbone).__name__} does not tell its stages: pass a timm model with `feature_info` and `forward_intermediates`")
+    return list(range(len(info)))[-n:]
+
+class WithStages(nn.Module):
+    "A `HierarchicalClassifier` with a fifth output, `STAGES_OUTPUT`: the pooled outputs of its backbone's stages `stages`, concatenated."
+    def __init__(self, model: HierarchicalClassifier, stages: Sequence[int] | None = None):
+        super().__init__()
+        self.model, self.stages = model, list(stages if stages is not None else stage_indices(model.backbone))
+        self.widths = [model.backbone.feature_info[i]['num_chs'] for i in self.stages]   # channels of each stage's part
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        "[B, C, H, W] images → the classifier's four outputs and the stages' pooled features [B, sum(widths)], from one backbone pass."
+        bb = self.model.backbone
+        feats, inter = bb.forward_intermediates(x, indices=self.stages, intermediates_only=False)
+        return (*self.model.head(bb.forward_head(feats, pre_logits=True)), torch.cat([f.mean((2, 3)) for f in inter], 1))
+
 
 # %% ../nbs/03_model.ipynb #e7ee021d
 class HierarchicalLoss(nn.Module):

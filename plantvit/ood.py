@@ -9,15 +9,16 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, progress
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, progress
 from .imaging import ImageError
 
 # %% auto #0
-__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'OOD_FILES', 'OOD_FORMAT', 'OOD_FORMATS_READ',
-           'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE', 'package_photos', 'ood_split', 'split_non_plant', 'leaf_halves',
-           'bundle_outputs', 'FeatureStats', 'PlantGate', 'knn_distance', 'memory_sample', 'unknown_scores',
-           'UnknownScore', 'fit_unknown_score', 'plant_threshold', 'confidence_threshold', 'OODDetector',
-           'detector_identity', 'default_detector_identity', 'route', 'fit_ood', 'evaluate_ood', 'add_ood']
+__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'MULTI_LAYER', 'OOD_FILES', 'OOD_FORMAT',
+           'OOD_FORMATS_READ', 'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE', 'package_photos', 'ood_split',
+           'split_non_plant', 'leaf_halves', 'bundle_outputs', 'FeatureStats', 'PlantGate', 'knn_distance',
+           'memory_sample', 'unknown_scores', 'UnknownScore', 'fit_unknown_score', 'LayerScore', 'plant_threshold',
+           'confidence_threshold', 'OODDetector', 'detector_identity', 'default_detector_identity', 'route', 'fit_ood',
+           'evaluate_ood', 'add_ood']
 
 # %% ../nbs/06_ood.ipynb #e7b013b9
 PACKAGE_PHOTOS = {   # package → photos it ships that show no plant (real photos only: no charts, logos or test patterns)
@@ -251,6 +252,10 @@ class UnknownScore:
         "The score of each photo (N,), from `FeatureStats.measure` of its embedding and its species logits."
         return self.features(unknown_scores(measured, self.memory, species_logits, self.k)) @ self.coef + self.bias
 
+    def score(self, measured: dict, outputs: dict) -> np.ndarray:
+        "The score from `FeatureStats.measure` of the embeddings and the model's outputs (what `OODDetector.score` calls)."
+        return self(measured, outputs['species_logits'])
+
     @classmethod
     def relative_mahalanobis(cls, dims: int) -> UnknownScore:
         "The relative Mahalanobis distance alone, with no kNN memory: the score of detectors before outlier exposure."
@@ -264,6 +269,7 @@ def _pseudo_unknown(stats, emb, pairs, train_species, mem, examples, s, k):
     memory = st.project(emb[mem[train_species[mem] != s]]).astype(np.float16)
     return UnknownScore.features(unknown_scores(st.measure(examples['embedding']), memory, np.delete(examples['species_logits'], s, 1), k))
 
+# %% ../nbs/06_ood.ipynb #b11a3914
 def fit_unknown_score(stats: FeatureStats, train: dict, train_pairs, pair_species, examples: dict, example_species, example_groups,
                       k: int = 10, memory_size: int = 20_000, C: float = 1.0, max_species: int = 50,
                       use: tuple = UNKNOWN_INPUTS) -> tuple[UnknownScore, np.ndarray, str]:
@@ -298,6 +304,45 @@ def fit_unknown_score(stats: FeatureStats, train: dict, train_pairs, pair_specie
     served.coef, served.bias = ((wa + wb) / 2).astype(np.float32), (ba + bb) / 2
     return served, cross, f"outlier exposure with other plants on {', '.join(use)} ({len(xs)} species played the unknown one)"
 
+# %% ../nbs/06_ood.ipynb #ec2b9011
+MULTI_LAYER = 'multi-layer Mahalanobis'
+
+@dataclass
+class LayerScore:
+    "The multi-layer unknown-species score: relative Mahalanobis on each backbone stage and on the embedding, standardised on calibration leaves, summed."
+    stages: list              # one `FeatureStats` per stage, on its part of the `stages` output
+    mean: np.ndarray          # (S + 1,) each part's mean on the calibration leaves (the stages', then the embedding's)
+    std: np.ndarray           # (S + 1,) and its standard deviation
+
+    @property
+    def widths(self) -> list[int]:
+        "The width of each stage's part of the `stages` output."
+        return [int(s.mean.shape[0]) for s in self.stages]
+
+    def parts(self, measured: dict, stages) -> np.ndarray:
+        "The relative Mahalanobis distance on each stage and on the embedding (N, S + 1), from `FeatureStats.measure` of the embeddings and the `stages` output."
+        x = np.asarray(stages, np.float32)
+        if x.ndim != 2 or x.shape[1] != sum(self.widths):
+            raise BundleError(f"the model's {STAGES_OUTPUT!r} output has shape {list(x.shape)}, the detector reads {sum(self.widths)} "
+                              f"features (stages {self.widths} wide): refit it with `plantvit ood`")
+        own = [st.relative_distance(f) for st, f in zip(self.stages, np.split(x, np.cumsum(self.widths)[:-1], 1))]
+        return np.stack([*own, measured['distance'] - measured['background']], 1)
+
+    def score(self, measured: dict, outputs: dict) -> np.ndarray:
+        "The score of each photo (N,): its standardised parts, summed."
+        if STAGES_OUTPUT not in outputs: raise BundleError(f"the detector reads the model's {STAGES_OUTPUT!r} output, which these outputs lack")
+        return ((self.parts(measured, outputs[STAGES_OUTPUT]) - self.mean) / self.std).sum(1)
+
+    @classmethod
+    def fit(cls, stats: FeatureStats, train_stages, train_pairs, widths, cal_measured: dict, cal_stages, k: int = 256) -> LayerScore:
+        "Statistics per stage from the training photos' `stages` output and class ids; the standardisation from the calibration photos."
+        parts = np.split(np.asarray(train_stages, np.float32), np.cumsum(widths)[:-1], 1)
+        s = cls([FeatureStats.fit(p, train_pairs, k=k) for p in parts], np.zeros(len(widths) + 1, np.float32), np.ones(len(widths) + 1, np.float32))
+        p = s.parts(cal_measured, cal_stages)
+        s.mean, s.std = p.mean(0).astype(np.float32), (p.std(0, ddof=1) + 1e-9).astype(np.float32)
+        return s
+
+
 # %% ../nbs/06_ood.ipynb #2410d50b
 def plant_threshold(leaf_scores, non_plant_scores, leaf_miss: float = 0.005, reject: float = 0.99) -> float:
     "A gate threshold from calibration scores: the midpoint of the gap between leaves and non-plants, else leaves first."
@@ -318,14 +363,14 @@ def confidence_threshold(confidence, correct, target: float, floor: float = 0.0)
 
 # %% ../nbs/06_ood.ipynb #ebec8080
 OOD_FILES = ('ood.npz', 'ood.json')
-OOD_FORMAT = 'plantvit.ood/2'             # 2: the unknown-species score (1: relative Mahalanobis alone, still read)
+OOD_FORMAT = 'plantvit.ood/3'             # 3: the multi-layer score (2: the learned score, for bundles without `stages`; 1: relative Mahalanobis alone)
 
 @dataclass
 class OODDetector:
     "Feature statistics, the plant gate and the calibrated thresholds; `score` turns model outputs into decisions."
     stats: FeatureStats
     gate: PlantGate
-    unknown: UnknownScore        # the unknown-species score
+    unknown: LayerScore | UnknownScore   # the unknown-species score (multi-layer, or learned on the embedding)
     plant_threshold: float       # gate logit below which a photo is not a plant
     unknown_threshold: float     # unknown-species score above which a plant is of a species the model does not know
     species_threshold: float     # species probability below which the species is unsure (retake the photo)
@@ -336,14 +381,15 @@ class OODDetector:
         "Model outputs (a batch) → `plant_logit`, `is_plant`, `ood_score` (the unknown-species score), `unknown_species`."
         m = self.stats.measure(outputs['embedding'])              # one projection for every score
         logit = self.gate.logit(m, outputs['species_logits'])
-        u = self.unknown(m, outputs['species_logits'])
+        u = self.unknown.score(m, outputs)
         is_plant = logit >= self.plant_threshold
         return {'plant_logit': logit, 'is_plant': is_plant, 'ood_score': u,
                 'unknown_species': is_plant & (u > self.unknown_threshold)}
 
 # %% ../nbs/06_ood.ipynb #e4016fe5
 _THRESHOLDS = ('plant_threshold', 'unknown_threshold', 'species_threshold', 'disease_threshold')
-OOD_FORMATS_READ = ('plantvit.ood/1', OOD_FORMAT)
+OOD_FORMATS_READ = ('plantvit.ood/1', 'plantvit.ood/2', OOD_FORMAT)
+_STATS = ('mean', 'components', 'class_means', 'classes', 'whitening', 'total_var')   # `FeatureStats`' arrays
 
 @patch_to(OODDetector)
 def save(self, folder) -> list[Path]:
@@ -351,16 +397,38 @@ def save(self, folder) -> list[Path]:
     folder = Path(folder)
     s, g, u = self.stats, self.gate, self.unknown
     npz, js = folder / OOD_FILES[0], folder / OOD_FILES[1]
+    if isinstance(u, LayerScore):
+        fmt, unknown = OOD_FORMAT, {'score': MULTI_LAYER, 'stages': len(u.stages)}
+        arrays = {'layer_mean': u.mean, 'layer_std': u.std, **{f'stage{i}_{k}': getattr(st, k) for i, st in enumerate(u.stages) for k in _STATS}}
+    else: fmt, unknown, arrays = 'plantvit.ood/2', {'scores': list(UNKNOWN_SCORES), 'bias': float(u.bias), 'k': u.k}, {'memory': u.memory, 'unknown_coef': u.coef}
     with open(npz, 'wb') as f:
-        np.savez_compressed(f, mean=s.mean, components=s.components, class_means=s.class_means, classes=s.classes,
-                            whitening=s.whitening, total_var=s.total_var, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef,
-                            memory=u.memory, unknown_coef=u.coef)
-    meta = {'format': OOD_FORMAT, **{k: float(getattr(self, k)) for k in _THRESHOLDS},
-            'gate': {'n_whitened': g.n_whitened, 'bias': g.bias}, 'unknown': {'scores': list(UNKNOWN_SCORES), 'bias': float(u.bias), 'k': u.k},
-            'info': self.info}
+        np.savez_compressed(f, **{k: getattr(s, k) for k in _STATS}, feature_mean=g.feature_mean, feature_std=g.feature_std, coef=g.coef, **arrays)
+    meta = {'format': fmt, **{k: float(getattr(self, k)) for k in _THRESHOLDS},
+            'gate': {'n_whitened': g.n_whitened, 'bias': g.bias}, 'unknown': unknown, 'info': self.info}
     js.write_text(json.dumps(meta, indent=1) + '\n')
     return [npz, js]
 
+def _read_unknown(fmt: str, meta: dict, arr: dict, stats: FeatureStats) -> LayerScore | UnknownScore:
+    "The unknown-species score of a detector of format `fmt` from its `ood.json` and arrays."
+    if fmt == 'plantvit.ood/1': return UnknownScore.relative_mahalanobis(stats.components.shape[1])
+    if fmt == 'plantvit.ood/2':
+        if meta['unknown']['scores'] != list(UNKNOWN_SCORES): raise ValueError(f"scores {meta['unknown']['scores']}, this plantvit computes {list(UNKNOWN_SCORES)}")
+        return UnknownScore(arr['memory'], arr['unknown_coef'], float(meta['unknown']['bias']), int(meta['unknown']['k']))
+    stages = [FeatureStats(*(arr[f'stage{i}_{k}'] for k in _STATS)) for i in range(int(meta['unknown']['stages']))]
+    return LayerScore(stages, arr['layer_mean'], arr['layer_std'])
+
+def _consistent(stats: FeatureStats) -> bool:
+    "Whether the arrays of `stats` have the shapes they must have together."
+    d, k = stats.components.shape
+    return stats.mean.shape == (d,) and stats.whitening.shape == (k, k) and stats.class_means.shape == (len(stats.classes), k) \
+           and stats.total_var.shape == (k,)
+
+def _consistent_unknown(u, k: int) -> bool:
+    "Whether an unknown-species score's arrays fit together and with the embedding statistics' `k` components."
+    if isinstance(u, LayerScore): return all(map(_consistent, u.stages)) and u.mean.shape == u.std.shape == (len(u.stages) + 1,)
+    return u.memory.ndim == 2 and u.memory.shape[1] == k and u.coef.shape == (len(UNKNOWN_SCORES),)
+
+# %% ../nbs/06_ood.ipynb #7bf6e4ff
 @patch_to(OODDetector, cls_method=True)
 def load(cls, folder) -> OODDetector:
     "Read a detector from `folder` (a bundle): `BundleError` if it is missing, of another format or inconsistent."
@@ -374,18 +442,12 @@ def load(cls, folder) -> OODDetector:
     if fmt not in OOD_FORMATS_READ: raise BundleError(f"{js}: format {fmt!r}, this plantvit reads {' and '.join(map(repr, OOD_FORMATS_READ))}")
     try:
         with np.load(npz) as a: arr = {k: a[k] for k in a.files}
-        stats = FeatureStats(*(arr[k] for k in ('mean', 'components', 'class_means', 'classes', 'whitening', 'total_var')))
+        stats = FeatureStats(*(arr[k] for k in _STATS))
         gate = PlantGate(int(meta['gate']['n_whitened']), arr['feature_mean'], arr['feature_std'], arr['coef'], float(meta['gate']['bias']))
-        if fmt == 'plantvit.ood/1': unknown = UnknownScore.relative_mahalanobis(stats.components.shape[1])
-        else:
-            if meta['unknown']['scores'] != list(UNKNOWN_SCORES): raise ValueError(f"scores {meta['unknown']['scores']}, this plantvit computes {list(UNKNOWN_SCORES)}")
-            unknown = UnknownScore(arr['memory'], arr['unknown_coef'], float(meta['unknown']['bias']), int(meta['unknown']['k']))
+        unknown = _read_unknown(fmt, meta, arr, stats)
     except (KeyError, ValueError, OSError) as e: raise BundleError(f"{npz}: unreadable OOD statistics: {e}") from None
     d, k = stats.components.shape
-    if stats.mean.shape != (d,) or stats.whitening.shape != (k, k) or stats.class_means.shape != (len(stats.classes), k) \
-       or stats.total_var.shape != (k,) \
-       or gate.coef.shape != (gate.n_whitened + 2,) \
-       or unknown.memory.ndim != 2 or unknown.memory.shape[1] != k or unknown.coef.shape != (len(UNKNOWN_SCORES),):
+    if not _consistent(stats) or gate.coef.shape != (gate.n_whitened + 2,) or not _consistent_unknown(unknown, k):
         raise BundleError(f"{npz}: arrays of inconsistent shapes (embedding {d}, {k} components)")
     return cls(stats, gate, unknown, *(float(meta[t]) for t in _THRESHOLDS), info=meta.get('info', {}))
 
@@ -398,6 +460,9 @@ def for_bundle(cls, bundle: Bundle) -> OODDetector:
     if det.stats.classes.max(initial=-1) >= n_pairs:
         raise BundleError(f"bundle {str(bundle.path)!r}: the OOD statistics know class ids up to {det.stats.classes.max()}, "
                           f"but the taxonomy has {n_pairs} classes: refit them with `plantvit ood`")
+    if isinstance(det.unknown, LayerScore) and bundle.meta.get('stages', {}).get('widths') != det.unknown.widths:
+        raise BundleError(f"bundle {str(bundle.path)!r}: the detector reads backbone stages {det.unknown.widths} wide, the model outputs "
+                          f"{bundle.meta.get('stages', {}).get('widths') or 'none'}: refit it with `plantvit ood`")
     return det
 
 def detector_identity(folder) -> dict | None:
@@ -411,8 +476,8 @@ def detector_identity(folder) -> dict | None:
             'unknown_quantile': s.get('unknown_quantile')}
 
 def default_detector_identity() -> dict:
-    "`detector_identity` of a detector `fit_ood` fits with its defaults: what a measurement must match to describe what ships."
-    return {'format': OOD_FORMAT, 'unknown_inputs': list(UNKNOWN_INPUTS), 'unknown_quantile': UNKNOWN_QUANTILE}
+    "`detector_identity` of a detector `fit_ood` fits with its defaults on a bundle with `stages`: what a measurement must match to describe what ships."
+    return {'format': OOD_FORMAT, 'unknown_inputs': [MULTI_LAYER], 'unknown_quantile': UNKNOWN_QUANTILE}
 
 # %% ../nbs/06_ood.ipynb #2a6b6681
 UNKNOWN_QUANTILES = (0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999)   # operating points kept in `info`
@@ -428,10 +493,24 @@ def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': dl.argmax(1), 'disease_prob': dp,
             'confidence': sp * dp, 'lse': -_energy(outputs['species_logits'])}
 
+def _fit_unknown(bundle: Bundle, stats: FeatureStats, tr: dict, train_pairs, cal: dict, rows, layers: bool, k: int,
+                 knn_k: int, memory_size: int, oe_C: float, unknown_inputs: tuple) -> tuple:
+    "`fit_ood`'s unknown-species score: (score, its calibration leaves' scores, how it was fitted, the inputs it weighs)."
+    widths = bundle.meta.get('stages', {}).get('widths')
+    if layers and widths and STAGES_OUTPUT in tr:          # the multi-layer score, where the model outputs its stages
+        ls = LayerScore.fit(stats, tr[STAGES_OUTPUT], train_pairs, widths, stats.measure(cal['embedding']), cal[STAGES_OUTPUT], k=k)
+        how = (f"{MULTI_LAYER}: relative Mahalanobis on backbone stages {', '.join(map(str, bundle.meta['stages']['indices']))} "
+               f"and on the embedding, standardised on {len(rows):,} calibration leaves, summed")
+        return ls, ls.score(stats.measure(cal['embedding']), cal), how, [MULTI_LAYER]
+    u, cross, how = fit_unknown_score(stats, tr, train_pairs, bundle.taxonomy.pair_species, cal, rows.species_id.to_numpy(),
+                                      rows.group.astype(str).to_numpy(), k=knn_k, memory_size=memory_size, C=oe_C, use=tuple(unknown_inputs))
+    return u, cross, how, list(unknown_inputs) if how.startswith('outlier exposure') else ['relative Mahalanobis']
+
+# %% ../nbs/06_ood.ipynb #4858ce55
 def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             k: int = 256, n_whitened: int = 64, C: float = 0.1, leaf_miss: float = 0.005, reject: float = 0.99,
             unknown_quantile: float = UNKNOWN_QUANTILE, species_target: float = 0.995, disease_target: float = 0.98,
-            knn_k: int = 10, memory_size: int = 20_000, oe_C: float = 1.0, unknown_inputs: tuple = UNKNOWN_INPUTS,
+            knn_k: int = 10, memory_size: int = 20_000, oe_C: float = 1.0, unknown_inputs: tuple = UNKNOWN_INPUTS, layers: bool = True,
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
     "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
     say = print if verbose else (lambda *a, **kw: None)
@@ -461,23 +540,22 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     leaf_logit, np_logit = (gate.logit(stats.measure(o['embedding']), o['species_logits']) for o in (cal, cal_np))
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
     rows, r = cal_leaf.iloc[cal_kept], route(bundle.calibrated(cal), tax.pair_species)   # confidences as the Predictor reads them
-    unknown, cal_unknown, how = fit_unknown_score(stats, tr, train.pair_id.to_numpy()[tr_kept], tax.pair_species, cal,
-                                                  rows.species_id.to_numpy(), rows.group.astype(str).to_numpy(),
-                                                  k=knn_k, memory_size=memory_size, C=oe_C, use=tuple(unknown_inputs))
-    ut = float(np.quantile(cal_unknown, unknown_quantile))       # cross-fitted: scores of photos their regression never saw
+    unknown, cal_unknown, how, inputs = _fit_unknown(bundle, stats, tr, train.pair_id.to_numpy()[tr_kept], cal, rows, layers, k,
+                                                     knn_k, memory_size, oe_C, unknown_inputs)
+    ut = float(np.quantile(cal_unknown, unknown_quantile))       # learned scores: cross-fitted, of photos their regression never saw
     other_points = {f'{q:g}': float(np.quantile(cal_unknown, q)) for q in UNKNOWN_QUANTILES}   # to move the operating point
     sp_ok = r['species'] == rows.species_id.to_numpy()
     st = confidence_threshold(r['species_prob'], sp_ok, species_target, floor=0.5)
     dt = confidence_threshold(r['disease_prob'][sp_ok], (r['pair'] == rows.pair_id.to_numpy())[sp_ok], disease_target)
     info = {'model': bundle.meta['default_model'], 'arch': bundle.meta.get('arch'),
             'unknown_score': how, 'unknown_thresholds': other_points,
-            'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])), 'knn_memory': int(len(unknown.memory)),
+            'fit': {'train_leaves': int(len(tr_kept)), 'non_plant': int(len(fit_np['embedding'])), 'knn_memory': len(getattr(unknown, 'memory', ())),
                     'of_which_package_photos': len(list(extra_non_plant))},
             'calibrate': {'leaves': int(len(cal_kept)), 'non_plant': int(len(cal_np['embedding']))}, 'temperature': bundle.temperature,
             'settings': {'k': int(stats.components.shape[1]), 'n_whitened': gate.n_whitened, 'C': C, 'leaf_miss': leaf_miss,
                          'reject': reject, 'unknown_quantile': unknown_quantile, 'species_target': species_target,
                          'disease_target': disease_target, 'knn_k': knn_k, 'memory_size': memory_size, 'oe_C': oe_C,
-                         'unknown_inputs': list(unknown_inputs) if how.startswith('outlier exposure') else ['relative Mahalanobis']}}
+                         'unknown_inputs': inputs}}
     det = OODDetector(stats, gate, unknown, pt, ut, st, dt, info)
     say(f"fitted on {len(tr_kept):,} training leaves and {len(fit_np['embedding']):,} non-plant photos; thresholds: plant "
         f"{pt:.2f}, unknown {ut:.2f}, species {st:.3f}, disease {dt:.3f}")

@@ -41,6 +41,7 @@ LAYOUT = {
     'citrus': ('Citrus', ['canker', 'greening', 'healthy']),
 }
 
+# %% ../nbs/00a_sample_data.ipynb #aff7d7d1
 def draw_leaf(species: str, disease: str, rng: random.Random, size: int = 128, field: bool = False) -> Image.Image:
     "A synthetic leaf photo: `species`' leaf shape and colour with `disease`' lesions, on a lab or field background."
     colour, leaflets, aspect = SPECIES_LOOK[species]

@@ -8,17 +8,17 @@ import contextlib, dataclasses, io, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .taxonomy import Taxonomy
-from .bundle import Bundle
+from .bundle import Bundle, STAGES_OUTPUT
 from .data import read_manifest, restrict_to, in_taxonomy
-from .ood import (bundle_outputs, leaf_halves, split_non_plant, OODDetector, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS,
-                          UNKNOWN_QUANTILES, unknown_scores, fit_unknown_score, detector_identity, default_detector_identity, _auroc)
+from .ood import (bundle_outputs, leaf_halves, split_non_plant, OODDetector, LayerScore, UNKNOWN_SCORES, UNKNOWN_INPUTS,
+                          UNKNOWN_QUANTILES, MULTI_LAYER, unknown_scores, fit_unknown_score, memory_sample, detector_identity,
+                          default_detector_identity, _auroc)
 from .evaluate import Evaluation, unseen_table, answer_summary, wilson, UNSEEN_OUTCOMES
 
 # %% auto #0
-__all__ = ['DETECTOR_VARIANTS', 'LEARNED_SCORES', 'MULTI_LAYER', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes',
-           'fold_tradeoff', 'compare_detectors', 'score_fold', 'layer_features', 'layer_scores', 'score_layers',
-           'layer_tradeoff', 'leave_one_species_out', 'loso_tables', 'tradeoff_table', 'detectors_table',
-           'operating_point', 'record_unknown_species']
+__all__ = ['DETECTOR_VARIANTS', 'LEARNED_SCORES', 'without_species', 'build_fold', 'fold_outputs', 'fold_outcomes',
+           'fold_tradeoff', 'compare_detectors', 'score_fold', 'leave_one_species_out', 'loso_tables', 'tradeoff_table',
+           'detectors_table', 'operating_point', 'record_unknown_species']
 
 # %% ../nbs/06b_unknown_species.ipynb #ac88bb28
 def without_species(taxonomy: Taxonomy, species: str) -> Taxonomy:
@@ -50,7 +50,8 @@ def build_fold(data_dir,                       # an organized data folder (`plan
         with quiet: status = main([str(a) for a in argv])
         if status: raise RuntimeError(f"`plantvit {' '.join(map(str, argv))}` failed (status {status}) in the fold without {species}")
     if not (run / 'val_report.md').exists(): step('train', data, '--out', run, '--resume', *train_args)
-    if not (b / 'bundle.json').exists(): step('export', run, '--out', b, '--manifest', data)
+    if not (b / 'bundle.json').exists() or STAGES_OUTPUT not in Bundle(b, verify=False).meta['outputs']:   # none yet, or one without the stages
+        step('export', run, '--out', b, '--manifest', data, '--overwrite')
     if 'calibration' not in Bundle(b).metrics: step('calibrate', b, '--manifest', data)
     if detector_identity(b) != default_detector_identity(): step('ood', b, '--manifest', data, '--non-plant', non_plant)   # none yet, or not the one that ships
     return Bundle(b)
@@ -102,24 +103,30 @@ def fold_tradeoff(bundle: Bundle, fo: dict) -> pd.DataFrame:
 DETECTOR_VARIANTS = {'learned on the distances': UNKNOWN_INPUTS, 'learned on all six scores': UNKNOWN_SCORES,
                      'kNN': ('kNN',), 'relative Mahalanobis': ('relative Mahalanobis',)}
 
+def _knn_k(det: OODDetector) -> int: return int(det.info.get('settings', {}).get('knn_k', 10))
+
 def _refit_unknown(bundle: Bundle, det: OODDetector, fo: dict, use) -> tuple:
-    "The fold detector's unknown-species score refitted on `use` from the fold's train and `known_cal` outputs: `fit_unknown_score`'s (score, cross-fitted known_cal scores, how)."
+    "The learned unknown-species score refitted on `use` from the fold's train and `known_cal` outputs, as `plantvit ood` fits it: `fit_unknown_score`'s (score, cross-fitted known_cal scores, how)."
     tr, kc = fo['train'], fo['known_cal']
     return fit_unknown_score(det.stats, tr['outputs'], tr['rows'].pair_id.to_numpy(), bundle.taxonomy.pair_species, kc['outputs'],
-                             kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=det.unknown.k, use=tuple(use))
+                             kc['rows'].species_id.to_numpy(), kc['rows'].group.astype(str).to_numpy(), k=_knn_k(det), use=tuple(use))
 
 _CURVE_KEYS = ('answered_known', 'unknown_species', 'known_flagged')
 
 def compare_detectors(bundle: Bundle, fo: dict, variants: dict = DETECTOR_VARIANTS, quantiles=UNKNOWN_QUANTILES) -> pd.DataFrame:
-    "`fold_outcomes` of the fold's detector with its unknown-species score refitted on each variant's inputs, at each operating point."
+    "`fold_outcomes` at each operating point of the fold's own multi-layer detector (`MULTI_LAYER`), and of the learned score refitted on each variant's inputs in its place."
     det = OODDetector.for_bundle(bundle)
     rows = []
+    if isinstance(det.unknown, LayerScore):
+        rows += [{'detector': MULTI_LAYER, 'unknown_quantile': q, **{k: r[k] for k in _CURVE_KEYS}}
+                 for q, r in fold_tradeoff(bundle, fo).iterrows() if q in quantiles]
     for name, use in variants.items():
         score, cross, _ = _refit_unknown(bundle, det, fo, use)
         for q in quantiles:
             o = fold_outcomes(bundle, fo, dataclasses.replace(det, unknown=score, unknown_threshold=float(np.quantile(cross, q))))
             rows.append({'detector': name, 'unknown_quantile': q, **{k: o[k] for k in _CURVE_KEYS}})
     return pd.DataFrame(rows)
+
 
 # %% ../nbs/06b_unknown_species.ipynb #3379216b
 LEARNED_SCORES = {'outlier exposure (plants) on the distances': UNKNOWN_INPUTS, 'outlier exposure (plants) on all six': UNKNOWN_SCORES}
@@ -134,76 +141,37 @@ def _flag_table(s: dict, names, flag_rate: float) -> pd.DataFrame:
                     'cal_flagged': float((s['known_cal'][name] > t).mean()), 'threshold': t})
     return pd.DataFrame(out).set_index('score')
 
+def _memory(det: OODDetector, fo: dict) -> np.ndarray:
+    "The kNN memory `plantvit ood` keeps for a learned score: the fold's training embeddings (`memory_sample`) on the statistics' directions, float16."
+    tr = fo['train']
+    keep = memory_sample(tr['rows'].pair_id.to_numpy(), int(det.info.get('settings', {}).get('memory_size', 20_000)))
+    return det.stats.project(tr['outputs']['embedding'][keep]).astype(np.float16)
+
+def _layer_score(bundle: Bundle, det: OODDetector, fo: dict) -> LayerScore | None:
+    "The fold detector's multi-layer score; fitted on the fold as `plantvit ood` fits it if its detector has another; None without `stages` outputs."
+    if isinstance(det.unknown, LayerScore): return det.unknown
+    widths, tr, kc = bundle.meta.get('stages', {}).get('widths'), fo['train']['outputs'], fo['known_cal']['outputs']
+    if not widths or STAGES_OUTPUT not in tr: return None
+    return LayerScore.fit(det.stats, tr[STAGES_OUTPUT], fo['train']['rows'].pair_id.to_numpy(), widths,
+                          det.stats.measure(kc['embedding']), kc[STAGES_OUTPUT], k=det.stats.components.shape[1])
+
 def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFrame:
     "Per score: AUROC (unseen vs known test half), and at the threshold flagging `flag_rate` of the known calibration half, the share of unseen and of known test leaves flagged."
     det = OODDetector.for_bundle(bundle)
-    u, parts = det.unknown, ('known_cal', 'known_test', 'unseen')
+    parts, memory = ('known_cal', 'known_test', 'unseen'), _memory(det, fo)
     m = {part: det.stats.measure(fo[part]['outputs']['embedding']) for part in parts}          # one projection a part
-    s = {part: pd.DataFrame(unknown_scores(m[part], u.memory, fo[part]['outputs']['species_logits'], u.k)) for part in parts}
+    s = {part: pd.DataFrame(unknown_scores(m[part], memory, fo[part]['outputs']['species_logits'], _knn_k(det))) for part in parts}
     for name, use in LEARNED_SCORES.items():
         learned, cross, _ = _refit_unknown(bundle, det, fo, use)
         s['known_cal'][name] = cross
         for part in ('known_test', 'unseen'): s[part][name] = learned(m[part], fo[part]['outputs']['species_logits'])
+    if (ls := _layer_score(bundle, det, fo)) is not None:                # each stage alone, and the multi-layer sum
+        names = [f'relative Mahalanobis, stage {i}' for i in bundle.meta['stages']['indices']]
+        for part in parts:
+            s[part][names] = ls.parts(m[part], fo[part]['outputs'][STAGES_OUTPUT])[:, :-1]
+            s[part][MULTI_LAYER] = ls.score(m[part], fo[part]['outputs'])
     return _flag_table(s, list(s['unseen'].columns), flag_rate)
 
-# %% ../nbs/06b_unknown_species.ipynb #d9364296
-def layer_features(checkpoint, bundle: Bundle, photos, stages=(2, 3, 4), bs: int = 32) -> list[np.ndarray]:
-    "The average-pooled outputs of the checkpoint's backbone stages (timm `forward_intermediates`; `stages` index its `feature_info`) for `photos` prepared as `bundle` prepares them: one (N, C) array per stage."
-    import torch
-    from plantvit.train import load_checkpoint
-    model, *_ = load_checkpoint(checkpoint)
-    out = [[] for _ in stages]
-    with torch.no_grad():
-        for i in range(0, len(photos), bs):
-            x = torch.from_numpy(np.concatenate([bundle.prepare(p) for p in photos[i:i + bs]]))
-            feats = model.backbone.forward_intermediates(x, indices=list(stages), intermediates_only=True)
-            for o, f in zip(out, feats): o.append(f.mean((2, 3)).numpy())
-    return [np.concatenate(o) for o in out]
-
-MULTI_LAYER = 'multi-layer Mahalanobis (sum)'
-
-def layer_scores(bundle: Bundle, fo: dict, checkpoint, stages=(2, 3, 4)) -> dict[str, pd.DataFrame]:
-    "Per part of the fold (`known_cal`, `known_test`, `unseen`): the relative Mahalanobis distance on each backbone stage and on the embedding, and `MULTI_LAYER`, their sum standardised on `known_cal`."
-    det = OODDetector.for_bundle(bundle)
-    parts = ('train', 'known_cal', 'known_test', 'unseen')
-    feats = {p: layer_features(checkpoint, bundle, fo[p]['rows'].path.tolist(), stages) for p in parts}
-    pairs = fo['train']['rows'].pair_id.to_numpy()
-    s = {p: {} for p in parts[1:]}
-    for j, st in enumerate(stages):
-        stats = FeatureStats.fit(feats['train'][j], pairs)
-        for p in parts[1:]: s[p][f'relative Mahalanobis, stage {st}'] = stats.relative_distance(feats[p][j])
-    for p in parts[1:]: s[p]['relative Mahalanobis, embedding'] = det.stats.relative_distance(fo[p]['outputs']['embedding'])
-    s = {p: pd.DataFrame(v) for p, v in s.items()}
-    mu, sd = s['known_cal'].mean(), s['known_cal'].std() + 1e-9
-    for p in s: s[p][MULTI_LAYER] = ((s[p] - mu) / sd).sum(1)
-    return s
-
-def score_layers(ls: dict, flag_rate: float = 0.01) -> pd.DataFrame:
-    "`score_fold`'s figures for `layer_scores`: each stage alone and `MULTI_LAYER` (the embedding alone is `score_fold`'s relative Mahalanobis)."
-    return _flag_table(ls, [c for c in ls['unseen'].columns if c != 'relative Mahalanobis, embedding'], flag_rate)
-
-# %% ../nbs/06b_unknown_species.ipynb #7810350e
-@dataclasses.dataclass
-class _PrecomputedScore(OODDetector):
-    "The fold's detector with its unknown-species score replaced by one computed elsewhere, read from `outputs[key]`."
-    key: str = 'precomputed_unknown'
-    def score(self, outputs: dict) -> dict[str, np.ndarray]:
-        s = OODDetector.score(self, outputs)
-        u = np.asarray(outputs[self.key])
-        return s | {'ood_score': u, 'unknown_species': s['is_plant'] & (u > self.unknown_threshold)}
-
-def layer_tradeoff(bundle: Bundle, fo: dict, ls: dict, name: str = MULTI_LAYER, quantiles=UNKNOWN_QUANTILES) -> pd.DataFrame:
-    "`compare_detectors`' rows for the layer score `name` of `layer_scores`: the fold's Predictor with it as the unknown-species score, at each operating point."
-    det = OODDetector.for_bundle(bundle)
-    with_score = lambda part: {**fo[part], 'outputs': {**fo[part]['outputs'], 'precomputed_unknown': ls[part][name].to_numpy()}}
-    fo2 = {**fo, 'known_test': with_score('known_test'), 'unseen': with_score('unseen')}
-    rows = []
-    for q in quantiles:
-        d = _PrecomputedScore(**{f.name: getattr(det, f.name) for f in dataclasses.fields(det)})
-        d.unknown_threshold = float(np.quantile(ls['known_cal'][name], q))
-        o = fold_outcomes(bundle, fo2, d)
-        rows.append({'detector': f'{name} (torch)', 'unknown_quantile': q, **{k: o[k] for k in _CURVE_KEYS}})
-    return pd.DataFrame(rows)
 
 # %% ../nbs/06b_unknown_species.ipynb #92bb7021
 def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('--size', '160', '--epochs', '2'),
@@ -223,12 +191,11 @@ def leave_one_species_out(data_dir, out, non_plant, species=None, train_args=('-
         fo = fold_outputs(b, data_dir, s, non_plant)
         det = OODDetector.for_bundle(b)
         minutes = {'build': built / 60} if s not in res else res[s]['minutes'] | {'build_again': built / 60}   # a re-measure keeps the first build's minutes
-        ls = layer_scores(b, fo, Path(out) / s.replace(' ', '_') / 'run' / 'best.pt')      # from the fold's torch checkpoint
         res[s] = {'outcomes': fold_outcomes(b, fo, det), 'tradeoff': fold_tradeoff(b, fo).reset_index().to_dict('records'),
-                  'scores': pd.concat([score_fold(b, fo, flag_rate), score_layers(ls, flag_rate)]).to_dict('index'),
+                  'scores': score_fold(b, fo, flag_rate).to_dict('index'),
                   'train_args': list(train_args), 'training': b.metrics.get('training'),
                   'detector': detector_identity(b.path), 'unknown_score': det.info.get('unknown_score'),
-                  'detectors': pd.concat([compare_detectors(b, fo), layer_tradeoff(b, fo, ls)]).to_dict('records'),
+                  'detectors': compare_detectors(b, fo).to_dict('records'),
                   'minutes': minutes | {'measure': (time.perf_counter() - t0 - built) / 60}}
         if results: Path(results).write_text(json.dumps(res, indent=1) + '\n')
     return res
@@ -262,6 +229,7 @@ def tradeoff_table(res: dict) -> pd.DataFrame:
     per = pd.concat({s: pd.DataFrame(r['tradeoff']).set_index('unknown_quantile') for s, r in res.items()})
     return per.drop(columns='threshold').groupby(level='unknown_quantile').mean()
 
+# %% ../nbs/06b_unknown_species.ipynb #9571056c
 def detectors_table(res: dict) -> pd.DataFrame:
     "`compare_detectors` averaged over the left-out species: per detector and operating point, unseen leaves answered as known and known leaves flagged or rejected."
     missing = [s for s, r in res.items() if 'detectors' not in r]

@@ -1,6 +1,7 @@
 """Docs check CI can run without Quarto: every public name a module exports (its `__all__`) and every public method
 of an exported class has a docstring, every exported function and class is shown with `show_doc` in the notebook
-it comes from, every notebook is in the docs' sidebar and under 1 MB. Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
+it comes from, every notebook is in the docs' sidebar and under 1 MB,
+and no notebook's outputs show figures of another metrics.json than the shipped bundle's (`figures_stamp`). Usage: python tools/doccheck.py  (exit status 1 and a list when something is missing)."""
 import importlib, inspect, json, re, sys
 from pathlib import Path
 
@@ -45,8 +46,30 @@ def problems() -> list[str]:
         cfg = yaml.safe_load(q.read_text())
         named = [*cfg.get('metadata-files', []), *(f for f in [cfg.get('format', {}).get('html', {}).get('css')] if f)]
         out += [f'{q.relative_to(ROOT)}: names {f}, which is not there' for f in named if not (q.parent / f).exists()]
+    out += stale_figures()
     sidebar = (ROOT / 'nbs' / 'sidebar.yml').read_text()
     out += [f'{nb.name}: not in nbs/sidebar.yml' for nb in sorted((ROOT / 'nbs').glob('*.ipynb')) if nb.name not in sidebar]
+    return out
+
+READS_SHIPPED = re.compile(r'default_bundle\(\)|Predictor\(\s*(threads=\w+)?\s*\)')      # a test or example cell that reads the shipped bundle
+STAMP = re.compile(r'figures read from default/metrics\.json, sha256 ([0-9a-f]{12})')   # plantvit.metrics.figures_stamp
+
+def _outputs(cell: dict) -> str:
+    "The text a code cell's committed outputs show."
+    return ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', '')) for o in cell.get('outputs', []))
+
+def stale_figures() -> list[str]:
+    "Notebooks whose committed outputs show another metrics.json than the shipped bundle's, or that read it without saying which."
+    shipped = json.loads((ROOT / 'plantvit' / 'bundles' / 'default' / 'bundle.json').read_text())['files']['metrics.json'][:12]
+    out = []
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        cells = [c for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+        stamps = set(STAMP.findall(''.join(map(_outputs, cells))))
+        if stamps - {shipped}:
+            out.append(f"{nb.name}: its outputs show figures of metrics.json {', '.join(sorted(stamps - {shipped}))}, the shipped bundle's is "
+                       f"{shipped}: re-run it (PLANTVIT_DATA=... .venv/bin/python tools/run_nb.py nbs/{nb.name})")
+        elif not stamps and any(READS_SHIPPED.search(''.join(c['source'])) for c in cells if not ''.join(c['source']).startswith('#|')):
+            out.append(f"{nb.name}: reads the shipped bundle but its outputs print no figures_stamp (plantvit.metrics)")
     return out
 
 if __name__ == '__main__':

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
-from .bundle import Bundle, BundleError
-from .ood import confidence_threshold, bundle_outputs, split_non_plant, leaf_halves, route
+from .bundle import Bundle, BundleError, bundle_outputs, progress
+from .ood import confidence_threshold, split_non_plant, leaf_halves, route
 
 # %% auto #0
 __all__ = ['TFJS_ENV', 'distillation_loss', 'Distill', 'BrowserError', 'tfjs_env', 'sample_for_onnx2tf', 'tfjs_outputs',
@@ -222,8 +222,9 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
         server = Predictor(server_bundle, threads=threads)
         cal_rows, test_rows = leaf_halves(manifest)
         np_split = split_non_plant(non_plant)
-        outputs_of = lambda paths: bundle_outputs(student, list(paths), kind='fp32', threads=threads)[0]
-        server_pairs = lambda paths: np.array([tax.from_flat_label(server.predict(f).label) for f in paths])
+        bar = lambda name: name if verbose else None               # progress bars (on a terminal only)
+        outputs_of = lambda paths, name='student': bundle_outputs(student, list(paths), kind='fp32', threads=threads, desc=bar(name))[0]
+        server_pairs = lambda paths: np.array([tax.from_flat_label(server.predict(f).label) for f in progress(list(paths), bar('server'))])
         thresholds = hybrid_thresholds(outputs_of(cal_rows.path), server_pairs(cal_rows.path), cal_rows.pair_id.to_numpy(),
                                        outputs_of(np_split['calibrate']), tax.pair_species)
         report = hybrid_report(outputs_of(test_rows.path), server_pairs(test_rows.path), test_rows.pair_id.to_numpy(),

@@ -12,12 +12,12 @@ import onnxruntime as ort
 from fastcore.basics import patch
 import plantvit
 from .taxonomy import Taxonomy
-from .imaging import prepare
+from .imaging import prepare, ImageError
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
            'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs',
-           'slim_copy', 'default_bundle', 'progress']
+           'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -280,8 +280,26 @@ def default_bundle() -> Path:
     return path
 
 # %% ../nbs/05_bundle.ipynb #d26919ae
-def progress(items, desc: str | None = None, total: int | None = None):
+def progress(items, desc: str | None = None, total: int | None = None, unit: str = 'photo'):
     "`items` with a tqdm progress bar on stderr, when `desc` is given, stderr is a terminal and `PLANTVIT_QUIET` is not set; else `items` itself."
     if desc is None or os.environ.get('PLANTVIT_QUIET') or not sys.stderr.isatty(): return items
     from tqdm import tqdm                       # only where a bar is shown: serving never imports it
-    return tqdm(items, desc=desc, total=total, file=sys.stderr, leave=False, unit='photo')
+    return tqdm(items, desc=desc, total=total, file=sys.stderr, leave=False, unit=unit)
+
+# %% ../nbs/05_bundle.ipynb #cb7d698f
+def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None):
+    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal."
+    xs, kept, errors = [], [], {}
+    outs = {k: [] for k in bundle.meta['outputs']}
+    def run_batch():
+        if not xs: return
+        o = bundle.run(np.stack(xs), kind=kind, threads=threads)
+        for k in outs: outs[k].append(o[k])
+        xs.clear()
+    for i, p in enumerate(progress(photos, desc)):
+        try: xs.append(bundle.prepare(p)[0]); kept.append(i)
+        except ImageError as e: errors[i] = str(e)
+        if len(xs) == bs: run_batch()
+    run_batch()
+    empty = {k: np.zeros((0,)) for k in outs}
+    return ({k: np.concatenate(v) for k, v in outs.items()} if kept else empty), np.array(kept, dtype=int), errors

@@ -118,6 +118,19 @@ def _card_calibration(cal: dict) -> list[str]:
               for name, m in (('raw', b), ('scaled', a))]]
 
 # %% ../nbs/05b_card.ipynb #ad419895
+def _card_per_class(metrics: dict) -> list[str]:
+    "The card's per-class table: the test split's when it was recorded with one, else the val split's (`plantvit evaluate --record`)."
+    test_rows, val = (metrics.get('test') or {}).get('per_class'), metrics.get('per_class')
+    rows, split = (test_rows, 'test') if test_rows else ((val['rows'], val['split']) if val else (None, None))
+    if not rows: return []
+    pct = lambda v: 'n/a' if v is None else _pct(v)
+    mistaken = lambda r: f"{r['most_confused_with']} ({r['times']})" if r['most_confused_with'] else ''
+    return [f"Per class and source, on the {split} split (the joint class: species and disease both right). Precision is among the "
+            "photos of that source the model gave the class; \"mistaken for\" is the wrong answer given most often (how many times):", '',
+            '| source | species | disease | photos | recall | precision | F1 | mistaken for |', '|---|---|---|---|---|---|---|---|',
+            *[f"| {r['source']} | {r['species']} | {r['disease']} | {r['n']:,} | {pct(r['recall'])} | {pct(r['precision'])} | "
+              f"{pct(r['f1'])} | {mistaken(r)} |" for r in rows]]
+
 def _card_robustness(rb: list[dict]) -> list[str]:
     "The card's lines on damaged photos, from metrics.json's `robustness` (written by `plantvit evaluate --record`)."
     t = pd.DataFrame(rb)
@@ -341,6 +354,19 @@ def _card_data(data: dict | None, taxonomy: Taxonomy) -> list[str]:
         L += ['', 'Names merged (`plantvit.taxonomy.Synonyms`): the data sets call these classes differently.', ''] + names
     return L
 
+def _card_training(training: dict) -> list[str]:
+    "The card's section on training: the recipe `plantvit train` recorded (settings, photos, machine, minutes), or that it recorded none."
+    r = training.get('recipe')
+    if not r: return ["The training run left no recipe: `plantvit train` writes `recipe.json` beside its checkpoints (settings, photos, "
+                      "machine, minutes), and this checkpoint is older, so its settings are not known to this card."]
+    s, hw, d = r.get('settings', {}), r.get('hardware', {}), r.get('data', {})
+    shown = ', '.join(f"{k.replace('_', ' ')} {v}" for k, v in s.items() if k not in ('arch', 'resume', 'num_workers') and v not in (None, [], {}))
+    machine = ', '.join(x for x in [hw.get('cpu'), f"{hw.get('cores')} cores" if hw.get('cores') else None,
+                                    f"GPU {hw['gpu']}" if hw.get('gpu') else 'no GPU', f"{hw.get('processes', 1)} process(es)"] if x)
+    return [f"`plantvit train` with `{s.get('arch')}` ({shown}), on {d.get('train_photos', 0):,} training photos (val "
+            f"{d.get('val_photos', 0):,}), in {r.get('minutes', 0):.1f} minutes{' (the last part, after a resume)' if r.get('resumed') else ''} "
+            f"on {machine}; torch {hw.get('torch')}, fastai {hw.get('fastai')}, timm {hw.get('timm')} ({r.get('date')})."]
+
 def _card_val(metrics: dict) -> list[str]:
     "The card's section on the val split: accuracy per source in ONNX Runtime (`_card_metrics`), and what training recorded."
     ev = metrics.get('evaluation')
@@ -397,7 +423,8 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
     ex, data, test = metrics.get('export', {}), metrics.get('data'), metrics.get('test')
     sources = data['by_source'] if data else {}
-    optional = [('Flat or hierarchical', metrics.get('baseline') and test and _card_baseline(metrics, meta)),
+    optional = [('Per class', _card_per_class(metrics)),
+                ('Flat or hierarchical', metrics.get('baseline') and test and _card_baseline(metrics, meta)),
                 ('Calibration', (c := metrics.get('calibration')) and _card_calibration(c)),
                 ('Non-plant photos and unknown species', (o := metrics.get('ood')) and _card_ood(o)),
                 ('Species it has never seen', (u := metrics.get('unknown_species')) and _card_unknown_species(u, metrics)),
@@ -410,6 +437,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
          f"Exported on {meta.get('created', '')[:10]}; this card is written by `plantvit.card` from the bundle's files, and every "
          f"number here is read from its `metrics.json`.", '', '## Model', '', *_card_model(meta, ex, taxonomy),
          *_card_files(meta, ex, metrics.get('evaluation')), '', '## Data and splits', '', *_card_data(data, taxonomy),
+         '', '## Training', '', *_card_training(metrics.get('training', {})),
          '', '## Metrics: lab vs field photos', '', *_card_val(metrics), '', '## Test split', '',
          *(_card_test(test) if test else ['Not scored yet: `plantvit evaluate SOURCES --bundle BUNDLE --split test --record`, '
                                           'once, when every choice is made.'])]

@@ -252,7 +252,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     "`plantvit evaluate`: metrics per source as JSON (--json), or the full report: tables printed, figures and report.md in --out."
     import json as json_
     from plantvit.bundle import Bundle, default_bundle
-    from plantvit.evaluate import evaluation_rows, run_bundle, metrics, evaluation_report
+    from plantvit.evaluate import evaluation_rows, run_bundle, metrics
+    from plantvit.report import evaluation_report
     b = Bundle(a.bundle or default_bundle())
     if a.json:
         ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split, **b.split_rule), kind=a.model, threads=a.threads)
@@ -272,16 +273,16 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         print(f"{name:14} " + ', '.join(f"{k} {100 * s['intervals'][k][0]:.1f}–{100 * s['intervals'][k][1]:.1f}%" for k in ('species_top1', 'disease_top3', 'joint_top1')))
     for name, t in res['tables'].items(): print(f'\n{name}\n{t.round(4).to_string(index=False)}')
     if a.record:
-        from plantvit.evaluate import record_evaluation
+        from plantvit.report import record_evaluation
         record_evaluation(b.path, res, rescore=a.rescore_test)
-        print(f"\nrecorded {'the test scores' if a.split == 'test' else 'robustness and background'} in {b.path}/metrics.json and MODEL_CARD.md")
+        print(f"\nrecorded {'the test scores' if a.split == 'test' else 'the per-class, robustness and background tables'} in {b.path}/metrics.json and MODEL_CARD.md")
     return 0
 
 def cmd_compare(a: argparse.Namespace) -> int:
     "`plantvit compare`: two bundles' test records side by side (e.g. hierarchical against the flat baseline); --record puts the baseline in BUNDLE's card."
     from plantvit.bundle import Bundle
     from plantvit.card import comparison_rows
-    from plantvit.evaluate import check_comparable, record_baseline
+    from plantvit.report import check_comparable, record_baseline
     b, base = Bundle(a.bundle), Bundle(a.baseline)
     check_comparable(b, base)                   # the same photos, or no comparison
     names = [f"{x.path.name} ({x.meta.get('head', 'hierarchical')})" for x in (b, base)]

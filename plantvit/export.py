@@ -18,7 +18,7 @@ from .imaging import prepare, ImageError
 from .data import read_manifest_for, read_split_rule, IMAGE_EXTS
 from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages
 from .train import load_checkpoint
-from .bundle import Bundle, write_manifest, MODEL_FILES, MANIFEST_NAME, INPUT
+from .bundle import Bundle, write_manifest, progress, MODEL_FILES, MANIFEST_NAME, INPUT
 from .metrics import METRIC_NAMES, hierarchical_hits, update_metrics
 from .card import model_card, data_summary, _pct, _mb
 
@@ -271,7 +271,8 @@ def compare_models(bundle_or_paths,                # a `Bundle`, a bundle folder
                    taxonomy: Taxonomy | None = None, prep: dict | None = None,   # needed with `{kind: path}`
                    threads: int = 2,               # ONNX Runtime intra-op threads, for accuracy runs and latency
                    latency_repeats: int = 30,      # batch-1 runs per model for the median latency
-                   batch_size: int = 32) -> dict:
+                   batch_size: int = 32,
+                   desc: str | None = None) -> dict:       # a progress bar's label (on a terminal only)
     "Accuracy at every level per source for each model, agreement with the first, file sizes, batch-1 latency."
     paths, tax, prep = _models_of(bundle_or_paths, taxonomy, prep)
     kinds, ps = list(paths), np.asarray(tax.pair_species)
@@ -279,7 +280,7 @@ def compare_models(bundle_or_paths,                # a `Bundle`, a bundle folder
     hits = {k: [] for k in kinds}; agree = {k: [] for k in kinds[1:]}
     diff = {k: dict.fromkeys(OUTPUT_NAMES, 0.0) for k in kinds[1:]}
     rows = rows.reset_index(drop=True); used, skipped, x1 = [], [], None
-    for start in range(0, len(rows), batch_size):
+    for start in progress(range(0, len(rows), batch_size), desc, unit='batch'):
         xs, idx = [], []
         for i in range(start, min(start + batch_size, len(rows))):
             try: xs.append(prepare(rows.path[i], prep)); idx.append(i)
@@ -359,6 +360,11 @@ def _check_out(out: Path, overwrite: bool) -> None:
     if not overwrite: raise ExportError(f"a bundle exists at {str(out)!r}: pass overwrite=True (--overwrite) to replace it")
 
 # %% ../nbs/05a_export.ipynb #1fab2006
+def _training_record(checkpoint, ck: dict) -> dict:
+    "What training recorded: the checkpoint's val metrics, and the run's `recipe.json` (`plantvit.train.write_recipe`) when it has one."
+    recipe = Path(checkpoint).parent / 'recipe.json'
+    return json.loads(ck.get('metrics') or '{}') | ({'recipe': json.loads(recipe.read_text())} if recipe.is_file() else {})
+
 def _onnx_models(model: nn.Module, f32: Path, i8: Path, x: np.ndarray, what: str, dynamo, stages: bool, method: str, cal: list[str],
                  prep_d: dict, exclude: str, threads: int, say) -> tuple[dict, dict, dict]:
     "`export_bundle`'s models: FP32 ONNX with its parity against PyTorch on `x` checked, then INT8 with its agreement with FP32 on `x`: (export info, parity, quantization)."
@@ -382,7 +388,7 @@ def _data_and_val(manifest: pd.DataFrame, manifest_dir, f32: Path, i8: Path, tax
     out = {'data': data_summary(manifest) | {'split_rule': read_split_rule(manifest_dir)}}
     val = manifest[manifest.split == 'val']
     if len(val):
-        out['evaluation'] = ev = compare_models({'fp32': f32, 'int8': i8}, val, tax, prep_d, threads, latency_repeats)
+        out['evaluation'] = ev = compare_models({'fp32': f32, 'int8': i8}, val, tax, prep_d, threads, latency_repeats, desc='val: FP32 and INT8')
         say(f"val: {ev['n']:,} photos; joint top-1 FP32 {_pct(ev['models']['fp32']['overall']['joint_top1'])}, "
             f"INT8 {_pct(ev['models']['int8']['overall']['joint_top1'])}; batch-1 latency "
             f"{ev['models']['fp32']['latency_ms']} / {ev['models']['int8']['latency_ms']} ms")
@@ -430,7 +436,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                               'files': {k: {'file': f.name, 'bytes': f.stat().st_size} for k, f in (('fp32', f32), ('int8', i8))},
                               'versions': {p: version(p) for p in ('plantvit', 'torch', 'timm', 'onnx', 'onnxruntime', 'onnxscript')},
                               'checkpoint': str(checkpoint)},
-                   'training': json.loads(ck.get('metrics') or '{}')}
+                   'training': _training_record(checkpoint, ck)}
         if manifest is not None: metrics |= _data_and_val(manifest, manifest_dir, f32, i8, tax, prep_d, threads, latency_repeats, say)
         (work / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         meta = dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), arch=arch, preprocessing=prep_d,

@@ -4,19 +4,18 @@
 
 # %% ../nbs/06_ood.ipynb #44e425c3
 from __future__ import annotations
-import hashlib, json
-from dataclasses import dataclass, field, asdict
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, STAGES_OUTPUT, progress
-from .imaging import ImageError
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs
+from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, unknown_scores,
+                             UnknownScore, fit_unknown_score, MULTI_LAYER, LayerScore)
 
 # %% auto #0
-__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'MULTI_LAYER', 'OOD_FILES', 'OOD_FORMAT',
-           'OOD_FORMATS_READ', 'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE', 'package_photos', 'ood_split',
-           'split_non_plant', 'leaf_halves', 'bundle_outputs', 'FeatureStats', 'PlantGate', 'knn_distance',
-           'memory_sample', 'unknown_scores', 'UnknownScore', 'fit_unknown_score', 'LayerScore', 'plant_threshold',
+__all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'OOD_FILES', 'OOD_FORMAT', 'OOD_FORMATS_READ', 'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE',
+           'package_photos', 'ood_split', 'split_non_plant', 'leaf_halves', 'PlantGate', 'plant_threshold',
            'confidence_threshold', 'OODDetector', 'detector_identity', 'default_detector_identity', 'route', 'fit_ood',
            'evaluate_ood', 'add_ood']
 
@@ -44,11 +43,6 @@ def package_photos() -> list[Path]:
 # %% ../nbs/06_ood.ipynb #0eb439cf
 OOD_SPLITS = {'fit': 0.5, 'calibrate': 0.2, 'test': 0.3}
 
-def _unit(key: str, seed: int) -> float:
-    "A number in [0, 1) from a salted hash of `key`."
-    h = hashlib.blake2b(key.encode(), digest_size=8, salt=seed.to_bytes(8, 'little')).digest()
-    return int.from_bytes(h, 'little') / 2**64
-
 def ood_split(path, seed: int = 0, splits: dict = OOD_SPLITS) -> str:
     "Which of `splits` (fit / calibrate / test) a non-plant photo belongs to, from a hash of its file name."
     u, acc = _unit(Path(path).name, seed), 0.0
@@ -70,100 +64,7 @@ def leaf_halves(manifest, seed: int = 1) -> tuple:
     cal = np.array([_unit(g, seed) < 0.5 for g in val.group.astype(str)], dtype=bool)
     return val[cal], val[~cal]
 
-# %% ../nbs/06_ood.ipynb #6b515f12
-def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None):
-    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal."
-    xs, kept, errors = [], [], {}
-    outs = {k: [] for k in bundle.meta['outputs']}
-    def run_batch():
-        if not xs: return
-        o = bundle.run(np.stack(xs), kind=kind, threads=threads)
-        for k in outs: outs[k].append(o[k])
-        xs.clear()
-    for i, p in enumerate(progress(photos, desc)):
-        try: xs.append(bundle.prepare(p)[0]); kept.append(i)
-        except ImageError as e: errors[i] = str(e)
-        if len(xs) == bs: run_batch()
-    run_batch()
-    empty = {k: np.zeros((0,)) for k in outs}
-    return ({k: np.concatenate(v) for k, v in outs.items()} if kept else empty), np.array(kept, dtype=int), errors
-
-# %% ../nbs/06_ood.ipynb #aeb9e8b0
-@dataclass
-class FeatureStats:
-    "Mahalanobis statistics of training embeddings: PCA projection, per-class means, shared within-class whitening."
-    mean: np.ndarray          # (D,) embedding mean
-    components: np.ndarray    # (D, k) principal directions
-    class_means: np.ndarray   # (C, k) per class, in the projected space
-    classes: np.ndarray       # (C,) the class ids (pair ids) the means belong to
-    whitening: np.ndarray     # (k, k) W with W Wᵀ = Σ⁻¹ (shared within-class covariance)
-    total_var: np.ndarray     # (k,) variance of all training embeddings along each component (the background)
-
-    @classmethod
-    def fit(cls, emb: np.ndarray, labels: np.ndarray, k: int = 256, shrink: float = 1e-3) -> FeatureStats:
-        "Fit on training embeddings (N, D) and their class ids (N,); `shrink` regularises the covariance."
-        emb, labels = np.asarray(emb, np.float64), np.asarray(labels)
-        classes = np.unique(labels)
-        if len(classes) < 2: raise ValueError(f'need at least two classes to fit feature statistics, got {len(classes)}')
-        k = min(k, emb.shape[1], len(emb) - len(classes))
-        mean = emb.mean(0)
-        _, sv, vt = np.linalg.svd(emb - mean, full_matrices=False)
-        comps, total_var = vt[:k].T, sv[:k] ** 2 / len(emb) + 1e-12
-        z = (emb - mean) @ comps
-        means = np.stack([z[labels == c].mean(0) for c in classes])
-        r = z - means[np.searchsorted(classes, labels)]
-        cov = r.T @ r / len(r)
-        cov += shrink * np.trace(cov) / k * np.eye(k)
-        w = np.linalg.cholesky(np.linalg.inv(cov))
-        f32 = lambda a: a.astype(np.float32)
-        return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w), f32(total_var))
-
-    def project(self, emb) -> np.ndarray:
-        "Embeddings (N, D) → their coordinates (N, k) on the principal directions."
-        return (np.asarray(emb, np.float32) - self.mean) @ self.components
-
-    def whiten(self, emb) -> np.ndarray:
-        "Whitened coordinates (N, k): Euclidean distances here are Mahalanobis distances."
-        return self.project(emb) @ self.whitening
-
-    def _class_distances(self, w) -> np.ndarray:
-        m = self.class_means @ self.whitening
-        return (w ** 2).sum(1, keepdims=True) - 2 * w @ m.T + (m ** 2).sum(1)[None]
-
-    def distances(self, emb) -> np.ndarray:
-        "Squared Mahalanobis distance of each embedding to each class mean: (N, C)."
-        return self._class_distances(self.whiten(emb))
-
-    def distance(self, emb) -> np.ndarray:
-        "Squared Mahalanobis distance to the nearest class: (N,)."
-        return np.maximum(self.distances(emb).min(1), 0)
-
-    def background_distance(self, emb) -> np.ndarray:
-        "Squared Mahalanobis distance to all training embeddings as one Gaussian: (N,)."
-        return self.measure(emb)['background']
-
-    def relative_distance(self, emb) -> np.ndarray:
-        "Distance to the nearest class minus the background distance (Ren et al., 2021): high = no known class fits."
-        m = self.measure(emb)
-        return m['distance'] - m['background']
-
-    def measure(self, emb) -> dict[str, np.ndarray]:
-        "All of the above from one projection (the serving path): `projected`, `whitened`, `distance` (nearest class), `background`."
-        z = self.project(emb); w = z @ self.whitening
-        return {'projected': z, 'whitened': w, 'distance': np.maximum(self._class_distances(w).min(1), 0),
-                'background': (z ** 2 / self.total_var).sum(1)}
-
 # %% ../nbs/06_ood.ipynb #6702a320
-def _energy(logits) -> np.ndarray:
-    "-logsumexp(logits), numerically stable: low for confident, in-distribution photos."
-    l = np.asarray(logits, np.float64)
-    m = l.max(1)
-    return -(m + np.log(np.exp(l - m[:, None]).sum(1)))
-
-def _species_probs(logits) -> np.ndarray:
-    l = np.asarray(logits, np.float64); e = np.exp(l - l.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
-
 @dataclass
 class PlantGate:
     "A linear plant-vs-not-plant gate on `FeatureStats` features; `logit > 0` leans plant."
@@ -195,153 +96,6 @@ class PlantGate:
         "The gate's log-odds that each photo shows a plant leaf, from `FeatureStats.measure` of the embeddings: (N,)."
         x = (self.features(measured, species_logits, self.n_whitened) - self.feature_mean) / self.feature_std
         return x @ self.coef + self.bias
-
-# %% ../nbs/06_ood.ipynb #f89cad2a
-def knn_distance(bank, emb, k: int = 10, chunk: int = 1024) -> np.ndarray:
-    "One minus the cosine similarity of each embedding to its `k`-th nearest in `bank` (Sun et al. 2022): high = unlike anything seen; 0 for an empty bank."
-    unit = lambda a: (a := np.asarray(a, np.float32)) / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-12)
-    b, e = unit(bank), unit(emb)
-    if not len(b): return np.zeros(len(e), np.float32)
-    k = min(k, len(b))
-    # the k-th smallest of the negated similarities is minus the k-th largest similarity
-    out = [1 + np.partition(-(e[i:i + chunk] @ b.T), k - 1, axis=1)[:, k - 1] for i in range(0, len(e), chunk)]
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
-
-def memory_sample(labels, size: int, seed: int = 0) -> np.ndarray:
-    "Sorted indices of at most `size` photos for the kNN memory: every class keeps the same quota (smaller classes all they have)."
-    labels = np.asarray(labels)
-    if len(labels) <= size: return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labels))
-    order = order[np.argsort(labels[order], kind='stable')]          # grouped by class, shuffled within each
-    _, counts = np.unique(labels, return_counts=True)
-    lo, hi = 0, int(counts.max())                                    # the largest quota q with sum(min(count, q)) <= size
-    while lo < hi:
-        q = (lo + hi + 1) // 2
-        lo, hi = (q, hi) if np.minimum(counts, q).sum() <= size else (lo, q - 1)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    return np.sort(np.concatenate([order[s:s + min(c, lo)] for s, c in zip(starts, counts)]))
-
-UNKNOWN_SCORES = ('relative Mahalanobis', 'Mahalanobis', 'kNN', 'energy', 'max logit', 'max softmax')
-
-def unknown_scores(measured: dict, memory, species_logits, k: int = 10) -> dict[str, np.ndarray]:
-    "Each of `UNKNOWN_SCORES` (high = unlike the known species) from `FeatureStats.measure` of the embeddings, the kNN `memory` and the species logits."
-    l = np.asarray(species_logits, np.float64)
-    return {'relative Mahalanobis': measured['distance'] - measured['background'], 'Mahalanobis': measured['distance'],
-            'kNN': knn_distance(memory, measured['projected'], k), 'energy': _energy(l), 'max logit': -l.max(1),
-            'max softmax': -_species_probs(l).max(1)}
-
-# %% ../nbs/06_ood.ipynb #007291bc
-_LOG_SCORES = ('Mahalanobis', 'kNN')
-UNKNOWN_INPUTS = ('relative Mahalanobis', 'Mahalanobis', 'kNN')   # what the shipped score weighs: the distances (06b chose)
-
-@dataclass
-class UnknownScore:
-    "The unknown-species score: a linear model on `UNKNOWN_SCORES` (distances log-scaled); high = a species the model does not know."
-    memory: np.ndarray        # (M, k) float16: training embeddings by `FeatureStats.project`, for the kNN score
-    coef: np.ndarray          # (len(UNKNOWN_SCORES),) weights on `features`
-    bias: float
-    k: int = 10               # the kNN score's neighbour
-
-    @staticmethod
-    def features(scores: dict) -> np.ndarray:
-        "`unknown_scores` → the linear model's inputs (N, 6), distances log-scaled."
-        return np.stack([np.log1p(np.maximum(scores[c], 0)) if c in _LOG_SCORES else scores[c] for c in UNKNOWN_SCORES], 1)
-
-    def __call__(self, measured: dict, species_logits) -> np.ndarray:
-        "The score of each photo (N,), from `FeatureStats.measure` of its embedding and its species logits."
-        return self.features(unknown_scores(measured, self.memory, species_logits, self.k)) @ self.coef + self.bias
-
-    def score(self, measured: dict, outputs: dict) -> np.ndarray:
-        "The score from `FeatureStats.measure` of the embeddings and the model's outputs (what `OODDetector.score` calls)."
-        return self(measured, outputs['species_logits'])
-
-    @classmethod
-    def relative_mahalanobis(cls, dims: int) -> UnknownScore:
-        "The relative Mahalanobis distance alone, with no kNN memory: the score of detectors before outlier exposure."
-        coef = np.zeros(len(UNKNOWN_SCORES), np.float32); coef[0] = 1
-        return cls(np.zeros((0, dims), np.float16), coef, 0.0)
-
-def _pseudo_unknown(stats, emb, pairs, train_species, mem, examples, s, k):
-    "Scores of `examples` with species `s` taken out of everything: statistics, memory, logits."
-    keep = train_species != s
-    st = FeatureStats.fit(emb[keep], pairs[keep], k=stats.components.shape[1])
-    memory = st.project(emb[mem[train_species[mem] != s]]).astype(np.float16)
-    return UnknownScore.features(unknown_scores(st.measure(examples['embedding']), memory, np.delete(examples['species_logits'], s, 1), k))
-
-# %% ../nbs/06_ood.ipynb #b11a3914
-def fit_unknown_score(stats: FeatureStats, train: dict, train_pairs, pair_species, examples: dict, example_species, example_groups,
-                      k: int = 10, memory_size: int = 20_000, C: float = 1.0, max_species: int = 50,
-                      use: tuple = UNKNOWN_INPUTS) -> tuple[UnknownScore, np.ndarray, str]:
-    "Outlier exposure with other plants, cross-fitted on `examples` (val outputs): `(score served, cross-fitted scores of examples, how it was fitted)`."
-    from sklearn.linear_model import LogisticRegression
-    emb, pairs = np.asarray(train['embedding']), np.asarray(train_pairs)
-    train_species, esp = np.asarray(pair_species)[pairs], np.asarray(example_species)
-    mem = memory_sample(pairs, memory_size)
-    served = UnknownScore(stats.project(emb[mem]).astype(np.float16), np.zeros(len(UNKNOWN_SCORES), np.float32), 0.0, k)
-    x_served = served.features(unknown_scores(stats.measure(examples['embedding']), served.memory, examples['species_logits'], k))
-    half = np.array([_unit(str(g), 2) < 0.5 for g in example_groups], dtype=bool)
-    players = sorted(np.unique(esp), key=lambda s: _unit(str(s), 3))[:max_species]   # a fixed draw, when there are many
-    xs, ys, hs = [], [], []
-    for s in players:
-        if len(np.unique(pairs[train_species != s])) < 2: continue      # too little left to fit statistics on
-        xs.append(_pseudo_unknown(stats, emb, pairs, train_species, mem, examples, int(s), k)); ys.append(esp == s); hs.append(half)
-    y, h = (np.concatenate(a) if a else np.zeros(0, bool) for a in (ys, hs))
-    if not all(((y & sel).any() and (~y & sel).any()) for sel in (h, ~h)):
-        fallback = UnknownScore.relative_mahalanobis(stats.components.shape[1])
-        return fallback, fallback(stats.measure(examples['embedding']), examples['species_logits']), \
-               'relative Mahalanobis: outlier exposure needs val photos of two species or more in both leaf-group halves'
-    cols = [UNKNOWN_SCORES.index(u) for u in use]                      # the scores it may weigh (the others get 0)
-    x = np.concatenate(xs)
-    def fit(sel):
-        xc = x[sel][:, cols]
-        mu, sd = xc.mean(0), xc.std(0) + 1e-9
-        lr = LogisticRegression(C=C, class_weight='balanced', max_iter=5000).fit((xc - mu) / sd, y[sel])
-        w = np.zeros(len(UNKNOWN_SCORES)); w[cols] = lr.coef_[0] / sd  # back onto the raw features
-        return w, float(lr.intercept_[0] - mu @ w[cols])
-    (wa, ba), (wb, bb) = fit(h), fit(~h)
-    cross = np.where(half, x_served @ wb + bb, x_served @ wa + ba)      # each half by the regression fitted on the other
-    served.coef, served.bias = ((wa + wb) / 2).astype(np.float32), (ba + bb) / 2
-    return served, cross, f"outlier exposure with other plants on {', '.join(use)} ({len(xs)} species played the unknown one)"
-
-# %% ../nbs/06_ood.ipynb #ec2b9011
-MULTI_LAYER = 'multi-layer Mahalanobis'
-
-@dataclass
-class LayerScore:
-    "The multi-layer unknown-species score: relative Mahalanobis on each backbone stage and on the embedding, standardised on calibration leaves, summed."
-    stages: list              # one `FeatureStats` per stage, on its part of the `stages` output
-    mean: np.ndarray          # (S + 1,) each part's mean on the calibration leaves (the stages', then the embedding's)
-    std: np.ndarray           # (S + 1,) and its standard deviation
-
-    @property
-    def widths(self) -> list[int]:
-        "The width of each stage's part of the `stages` output."
-        return [int(s.mean.shape[0]) for s in self.stages]
-
-    def parts(self, measured: dict, stages) -> np.ndarray:
-        "The relative Mahalanobis distance on each stage and on the embedding (N, S + 1), from `FeatureStats.measure` of the embeddings and the `stages` output."
-        x = np.asarray(stages, np.float32)
-        if x.ndim != 2 or x.shape[1] != sum(self.widths):
-            raise BundleError(f"the model's {STAGES_OUTPUT!r} output has shape {list(x.shape)}, the detector reads {sum(self.widths)} "
-                              f"features (stages {self.widths} wide): refit it with `plantvit ood`")
-        own = [st.relative_distance(f) for st, f in zip(self.stages, np.split(x, np.cumsum(self.widths)[:-1], 1))]
-        return np.stack([*own, measured['distance'] - measured['background']], 1)
-
-    def score(self, measured: dict, outputs: dict) -> np.ndarray:
-        "The score of each photo (N,): its standardised parts, summed."
-        if STAGES_OUTPUT not in outputs: raise BundleError(f"the detector reads the model's {STAGES_OUTPUT!r} output, which these outputs lack")
-        return ((self.parts(measured, outputs[STAGES_OUTPUT]) - self.mean) / self.std).sum(1)
-
-    @classmethod
-    def fit(cls, stats: FeatureStats, train_stages, train_pairs, widths, cal_measured: dict, cal_stages, k: int = 256) -> LayerScore:
-        "Statistics per stage from the training photos' `stages` output and class ids; the standardisation from the calibration photos."
-        parts = np.split(np.asarray(train_stages, np.float32), np.cumsum(widths)[:-1], 1)
-        s = cls([FeatureStats.fit(p, train_pairs, k=k) for p in parts], np.zeros(len(widths) + 1, np.float32), np.ones(len(widths) + 1, np.float32))
-        p = s.parts(cal_measured, cal_stages)
-        s.mean, s.std = p.mean(0).astype(np.float32), (p.std(0, ddof=1) + 1e-9).astype(np.float32)
-        return s
-
 
 # %% ../nbs/06_ood.ipynb #2410d50b
 def plant_threshold(leaf_scores, non_plant_scores, leaf_miss: float = 0.005, reject: float = 0.99) -> float:

@@ -4,7 +4,8 @@
 
 # %% ../nbs/04_train.ipynb #2f5fafe0
 from __future__ import annotations
-import json, math, time
+import json, math, os, platform, time
+from importlib.metadata import version
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
@@ -20,7 +21,8 @@ from .data import _md_table, read_manifest
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'HierMetric', 'hierarchical_metrics', 'save_checkpoint', 'load_checkpoint', 'CheckpointCallback',
-           'hierarchical_learner', 'start_distributed', 'weights_digest', 'check_ranks_agree', 'train', 'val_report']
+           'hierarchical_learner', 'start_distributed', 'weights_digest', 'check_ranks_agree', 'hardware',
+           'write_recipe', 'train', 'val_report']
 
 # %% ../nbs/04_train.ipynb #d2c26b74
 def _within_species(disease_logp: torch.Tensor, species_target: torch.Tensor, pair_species: torch.Tensor) -> torch.Tensor:
@@ -159,6 +161,31 @@ def check_ranks_agree(model: nn.Module) -> str:
         if rank_distrib() == 0: print(f'weights agree across {len(all_d)} processes ({d[:12]})')
     return d
 
+# %% ../nbs/04_train.ipynb #7b48bf95
+def hardware() -> dict:
+    "What a model is trained on: the CPU and its cores, torch's threads, the GPU (if any), the processes, and the versions that matter."
+    info = Path('/proc/cpuinfo')
+    cpu = next((l.split(':', 1)[1].strip() for l in info.read_text().splitlines() if l.startswith('model name')), None) if info.exists() else None
+    return {'cpu': cpu or platform.processor() or platform.machine(), 'cores': os.cpu_count(), 'torch_threads': torch.get_num_threads(),
+            'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'processes': max(num_distrib(), 1),
+            'python': platform.python_version(), **{p: version(p) for p in ('plantvit', 'torch', 'fastai', 'timm')}}
+
+def _jsonable(v):
+    "A setting as JSON can hold it: paths as text, callbacks by name (a distillation's with its teacher)."
+    if isinstance(v, (list, tuple)): return [_jsonable(x) for x in v]
+    if isinstance(v, dict): return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, Callback): return type(v).__name__ + (f" (teacher {v.teacher.path})" if hasattr(v, 'teacher') else '')
+    return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+
+def write_recipe(out, settings: dict, data_dir, learn, seconds: float, resumed: bool = False) -> Path:
+    "`out/recipe.json`: how the run was trained (`settings`), on which photos, on what machine, in how many minutes."
+    recipe = {'settings': _jsonable(settings), 'data': {'folder': str(data_dir), 'train_photos': len(learn.dls.train_ds),
+              'val_photos': len(learn.dls.valid_ds)}, 'hardware': hardware(), 'minutes': round(seconds / 60, 2),
+              'resumed': resumed, 'date': time.strftime('%Y-%m-%d')}
+    path = Path(out) / 'recipe.json'
+    path.write_text(json.dumps(recipe, indent=1) + '\n')
+    return path
+
 # %% ../nbs/04_train.ipynb #7dae188c
 def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, opt_state=None):
     if n <= start_epoch: return
@@ -173,7 +200,9 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
           bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
           dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = 2e-3,
           backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, **kwargs) -> Learner:
-    "Train a hierarchical classifier on an organized data folder; checkpoints and the val report go to `out`. `oversample`, `noise`, `augment` and `min_scale` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
+    "Train a hierarchical classifier on an organized data folder; checkpoints, the val report and the recipe go to `out`. `oversample`, `noise`, `augment` and `min_scale` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
+    settings = {k: v for k, v in locals().items() if k not in ('data_dir', 'out', 'dls', 'kwargs')} | kwargs   # the recipe, as called
+    t0 = time.perf_counter()
     _check_arch(arch)                       # an unknown arch fails before any work
     for k, v in dict(lr=lr, unfrozen_lr=unfrozen_lr, backbone_lr_ratio=backbone_lr_ratio).items():
         if v is not None and not v > 0: raise ValueError(f'{k} must be positive, got {v}')
@@ -206,6 +235,7 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
     report = val_report(learn)
     report.to_csv(out / 'val_report.csv')
     (out / 'val_report.md').write_text(_md_table(report.reset_index().round(4)) + '\n')
+    write_recipe(out, settings, data_dir, learn, time.perf_counter() - t0, resumed=done_phase is not None)
     return learn
 
 # %% ../nbs/04_train.ipynb #c47b7e6d

@@ -44,9 +44,9 @@ bundle $SERVER $BUNDLE
 cmp -s $BUNDLE/model.int8.onnx $SHIPPED/model.int8.onnx || $PV ship $BUNDLE --out $SHIPPED --overwrite
 # a detector refitted since the model shipped is refitted on the shipped copy too (its records stay)
 current_ood $SHIPPED || $PV ood $SHIPPED --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"
-# the card's robustness and background sections: a full evaluation of the shipped copy on the val photos (~10 min);
+# the card's per-class, robustness and background sections: a full evaluation of the shipped copy on the val photos (~10 min);
 # then the test split, scored once, after every choice is made
-has $SHIPPED robustness || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --record --out $EVAL
+{ has $SHIPPED robustness && has $SHIPPED per_class; } || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --record --out $EVAL
 has $SHIPPED test || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --split test --quick --record --out $EVAL-test
 # the model is unchanged by a new detector, but what a grower is told is not: re-scored once with it
 test_current $SHIPPED || $PV evaluate "${SOURCES[@]}" --bundle $SHIPPED --split test --quick --record --rescore-test --out $EVAL-test

@@ -19,7 +19,8 @@ import numpy as np, torch
 
 def contenders(name: str, model, prep: dict, calibration: list, work: Path) -> dict:
     "{label: (run function on a batch, file size or None)} for one architecture: torch eager, ORT FP32, ORT INT8."
-    from plantvit.export import to_onnx, quantize, onnx_session
+    from plantvit.export import to_onnx, onnx_session
+    from plantvit.quantize import quantize
     fp32, int8 = work / f'{name}.fp32.onnx', work / f'{name}.int8.onnx'
     info = to_onnx(model, fp32)
     q = quantize(fp32, int8, calibration_paths=calibration, prep=prep)
@@ -66,7 +67,7 @@ def main():
     from plantvit.data import organize, read_manifest
     from plantvit.sample_data import generated_data
     from plantvit.imaging import prepare
-    from plantvit.export import calibration_sample
+    from plantvit.quantize import calibration_sample
     work = Path(tempfile.mkdtemp(prefix='export-latency-'))
     if a.manifest: manifest, tax = read_manifest(a.manifest)
     else:

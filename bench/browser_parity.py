@@ -18,7 +18,7 @@ def main():
     a = ap.parse_args()
     from plantvit.browser import to_tfjs, add_browser_model
     from plantvit.bundle import Bundle, default_bundle
-    from plantvit.data import read_manifest
+    from plantvit.manifest import read_manifest
     from plantvit.export import export_bundle
     from plantvit.sample_data import real_data
     from plantvit.serve import server_process

@@ -64,7 +64,8 @@ def main():
     from plantvit.backbones import Preprocessing
     from plantvit.model import create_model
     from plantvit.train import load_checkpoint
-    from plantvit.data import organize, read_manifest
+    from plantvit.data import organize
+    from plantvit.manifest import read_manifest
     from plantvit.sample_data import generated_data
     from plantvit.imaging import prepare
     from plantvit.quantize import calibration_sample

@@ -95,7 +95,7 @@ def run_plain(data_dir) -> tuple:
     from torch import nn
     from PIL import Image
     from plantvit.backbones import create_backbone, Preprocessing
-    from plantvit.data import read_manifest
+    from plantvit.manifest import read_manifest
     df, tax = read_manifest(data_dir)
     train_rows = df[df.split == 'train'].reset_index(drop=True)
     prep = Preprocessing.from_timm(ARCH).with_size(SIZE)
@@ -121,7 +121,7 @@ def run_plain(data_dir) -> tuple:
 def one(name: str, data_dir: Path, result_file: Path):
     "Train and score one contender in this process; write its result to `result_file`."
     import numpy as np, torch
-    from plantvit.data import read_manifest
+    from plantvit.manifest import read_manifest
     torch.set_num_threads(2)
     torch.manual_seed(0)
     work = Path(tempfile.mkdtemp(prefix=f'plantvit-bench-{name}-'))

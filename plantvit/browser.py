@@ -202,7 +202,7 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
 def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, quantization: str = 'mixed:200000',
                         n_parity: int = 64, threads: int = 2, verbose: bool = True) -> dict:
     "Student run → TF.js model, routing thresholds and figures, written into the bundle at `bundle_dir`; returns what was measured."
-    from plantvit.data import read_manifest
+    from plantvit.manifest import read_manifest
     from plantvit.export import export_bundle
     from plantvit.predict import Predictor
     say = print if verbose else (lambda *a, **k: None)

@@ -240,7 +240,7 @@ def split_rule(self: Bundle) -> dict:
     "How the photos of this bundle's training were split (`plantvit.data.split_rule`): evaluate with it, or val and test photos of another rule may be training photos. Bundles that don't say were split 80/20 without a test split."
     rule = (self.metrics.get('data') or {}).get('split_rule')
     if rule: return rule
-    from plantvit.data import LEGACY_SPLIT          # pandas and Arrow: evaluation time only, never serving
+    from plantvit.manifest import LEGACY_SPLIT  # pandas and Arrow: evaluation time only, never serving
     return dict(LEGACY_SPLIT)
 
 @patch

@@ -8,7 +8,8 @@ import argparse, os, sys
 import plantvit
 from pathlib import Path
 from .taxonomy import ClassNameError, UnknownClassError
-from .data import organize, OrganizeError, VALID_PCT, TEST_PCT
+from .data import organize
+from .manifest import OrganizeError, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
 
 # %% auto #0
@@ -35,7 +36,7 @@ def cmd_organize(a: argparse.Namespace) -> int:
               f'{"left out" if a.drop_conflicts else "train only"}; see conflicts.csv')
     if res.skipped:
         from collections import Counter
-        from plantvit.data import _reason_kind
+        from plantvit.manifest import _reason_kind
         for k, v in Counter(_reason_kind(s.reason) for s in res.skipped).most_common(): print(f'  skipped {v:,}: {k}')
     print(f'wrote {res.out}/{{taxonomy.json, manifest.parquet, species_index.json, report.md, skipped.csv, conflicts.csv}} '
           f'in {res.seconds["total"]:.1f} s')
@@ -172,7 +173,7 @@ def _photos_in(folder: Path) -> list[Path]:
 def cmd_ood(a: argparse.Namespace) -> int:
     "`plantvit ood`: fit the OOD detector and abstention thresholds for a bundle, measure them, store them in it."
     from plantvit.bundle import Bundle
-    from plantvit.data import read_manifest_for
+    from plantvit.manifest import read_manifest_for
     from plantvit.ood import fit_ood, evaluate_ood, add_ood, package_photos
     b = Bundle(a.bundle)
     manifest = read_manifest_for(a.manifest, b.taxonomy)
@@ -298,7 +299,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 def cmd_calibrate(a: argparse.Namespace) -> int:
     "`plantvit calibrate`: fit the bundle's temperatures on half of the val split, measure ECE on the other half, store them."
     from plantvit.bundle import Bundle
-    from plantvit.data import read_manifest_for
+    from plantvit.manifest import read_manifest_for
     from plantvit.evaluate import Evaluation, run_bundle, calibration_report, add_calibration
     b = Bundle(a.bundle)
     manifest = read_manifest_for(a.manifest, b.taxonomy)

@@ -4,27 +4,21 @@
 
 # %% ../nbs/01_data.ipynb #ad302bf1
 from __future__ import annotations
-import os, re, csv, json, stat, hashlib, time
-from collections import Counter, defaultdict
+import os, re, hashlib, time
 from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute, pyarrow.parquet as pq
-from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, UnknownClassError, parse_class_name
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute
+from .taxonomy import Taxonomy, Synonyms, ClassName, ClassNameError, parse_class_name
 from .imaging import sniff_image
 from .near_duplicates import NEAR_DUP_DISTANCE, perceptual_hash, near_pairs, components
+from .manifest import VALID_PCT, TEST_PCT, SPLITS, OrganizeError, Skipped, Organized, split_rule, write_organized
 
 # %% auto #0
-__all__ = ['VALID_PCT', 'TEST_PCT', 'IMAGE_EXTS', 'SPLITS', 'LEGACY_SPLIT', 'OrganizeError', 'Source', 'parse_source', 'group_of',
-           'split_of', 'split_in_name', 'Skipped', 'ClassScan', 'SplitRule', 'scan_source', 'read_content',
-           'content_hash', 'Organized', 'organize', 'verify_images', 'split_rule', 'read_split_rule', 'species_index',
-           'write_organized', 'read_manifest', 'read_manifest_for', 'report', 'straddling_groups', 'hide_split',
-           'in_taxonomy', 'restrict_to']
+__all__ = ['IMAGE_EXTS', 'Source', 'parse_source', 'group_of', 'split_of', 'split_in_name', 'ClassScan', 'SplitRule',
+           'scan_source', 'read_content', 'content_hash', 'organize', 'verify_images']
 
 # %% ../nbs/01_data.ipynb #954f953e
-class OrganizeError(ValueError):
-    "A problem that stops `organize`: a missing source, one without class folders, no usable image at all."
-
 @dataclass(frozen=True)
 class Source:
     "A data set to organize: a folder, the species when it is single-species, and its name in the manifest."
@@ -53,8 +47,6 @@ def group_of(path: str, source: str) -> str:
     i = name.find('___')
     return f'leaf:{name[:i]}' if i > 0 else f'file:{source}/{name}'
 
-VALID_PCT, TEST_PCT = 0.15, 0.15   # the default split: 70% train, 15% val, 15% test
-
 def split_of(group: str, valid_pct: float = VALID_PCT, seed: int = 0, test_pct: float = TEST_PCT) -> str:
     "'train', 'val' or 'test' for a group: a salted hash of the group in [0, 1) below `valid_pct` is val, below `valid_pct + test_pct` test."
     h = int.from_bytes(hashlib.blake2b(group.encode(), digest_size=8, salt=seed.to_bytes(8, 'little')).digest(), 'little')
@@ -70,15 +62,6 @@ def split_in_name(path: str) -> str | None:
 
 # %% ../nbs/01_data.ipynb #f9a73f15
 IMAGE_EXTS = frozenset({'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp'})
-
-@dataclass
-class Skipped:
-    "A file or folder not used, and why."
-    path: str
-    reason: str
-    source: str = ''
-
-SPLITS = ('train', 'val', 'test')
 
 @dataclass
 class ClassScan:
@@ -191,25 +174,6 @@ def content_hash(path: str) -> tuple[str | None, str | None]:
     "(BLAKE2b hash of the file's bytes, None), or (None, why it is not usable)."
     digest, _, why = read_content(path)
     return digest, why
-
-# %% ../nbs/01_data.ipynb #6ee15d86
-@dataclass
-class Organized:
-    "The result of `organize`: manifest, taxonomy, what was skipped, and where it was written."
-    manifest: pd.DataFrame
-    taxonomy: Taxonomy
-    skipped: list[Skipped]
-    out: Path | None = None
-    seconds: dict = field(default_factory=dict)
-    merges: pd.DataFrame | None = None      # class folders renamed by synonyms: source, folder, was, now, images
-    conflicts: pd.DataFrame | None = None   # photos in groups with more than one label: group, path, source, label
-    split_rule: dict | None = None          # how it was split: `split_rule(...)`, written to species_index.json
-
-    def __repr__(self):
-        n = self.manifest.split.value_counts()
-        return (f"Organized({len(self.manifest):,} images: {n.get('train', 0):,} train, {n.get('val', 0):,} val"
-                f"{', ' + format(n['test'], ',') + ' test' if 'test' in n else ''}; {self.taxonomy.n_species} species, "
-                f"{self.taxonomy.n_pairs} classes; {len(self.skipped):,} skipped)")
 
 # %% ../nbs/01_data.ipynb #4651944c
 def _check_out(out: Path, sources: list[Source]):
@@ -360,157 +324,3 @@ def verify_images(paths: list[str], workers: int | None = None) -> list[str | No
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) < 64: return [_decode_error(p) for p in paths]
     with ProcessPoolExecutor(workers) as ex: return list(ex.map(_decode_error, paths, chunksize=64))
-
-# %% ../nbs/01_data.ipynb #79ff30c0
-def split_rule(valid_pct: float = VALID_PCT, test_pct: float = TEST_PCT, seed: int = 0, from_name: bool = False,
-               near_dup_distance: int | None = NEAR_DUP_DISTANCE) -> dict:
-    "The settings that decide which photo lands in which split, as `organize` (and `evaluation_rows`) take them."
-    return {'valid_pct': valid_pct, 'test_pct': test_pct, 'seed': seed, 'split_from_name': from_name, 'near_dup_distance': near_dup_distance}
-
-LEGACY_SPLIT = split_rule(0.2, 0.0, 0, False, None)   # how data was split before the test split and near-duplicates (bundles that don't say)
-
-def read_split_rule(data_dir) -> dict:
-    "The split rule an organized folder was made with (`LEGACY_SPLIT` for folders written before it was recorded)."
-    idx = json.loads((Path(data_dir) / 'species_index.json').read_text())
-    return idx.get('split_rule') or dict(LEGACY_SPLIT)
-
-def species_index(df: pd.DataFrame, tax: Taxonomy, rule: dict | None = None) -> dict:
-    "Species → diseases with image counts per split (and per source), and the split rule when known; JSON-ready."
-    counts = df.groupby(['pair_id', 'split'], observed=True).size().to_dict()
-    by_src = defaultdict(dict)
-    for (q, k), v in df.groupby(['pair_id', 'source'], observed=True).size().items(): by_src[q][k] = int(v)
-    splits = list(df.split.cat.categories)
-    out = {}
-    for si, sp in enumerate(tax.species):
-        ds = {}
-        for p in tax.pair_ids_of(si):
-            ds[tax.pairs[p][1]] = {'pair_id': p, 'label': tax.flat_label(p),
-                                   **{s: int(counts.get((p, s), 0)) for s in splits},
-                                   'sources': by_src[p]}
-        out[sp] = {'id': si, **{s: sum(d[s] for d in ds.values()) for s in splits}, 'diseases': ds}
-    return {'format': 'plantvit.species_index/1', 'n_images': len(df), **({'split_rule': rule} if rule else {}), 'species': out}
-
-def write_organized(res: Organized, out) -> Path:
-    "Write `taxonomy.json`, `manifest.parquet`, `species_index.json`, `report.md`, `skipped.csv` and `conflicts.csv` into `out`."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    res.taxonomy.save(out / 'taxonomy.json')
-    pq.write_table(pa.Table.from_pandas(res.manifest, preserve_index=False), out / 'manifest.parquet')
-    (out / 'species_index.json').write_text(json.dumps(species_index(res.manifest, res.taxonomy, res.split_rule), indent=1) + '\n')
-    with open(out / 'skipped.csv', 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['path', 'source', 'reason'])
-        w.writerows((s.path, s.source, s.reason) for s in res.skipped)
-    conflicts = res.conflicts if res.conflicts is not None else pd.DataFrame(columns=['group', 'path', 'source', 'label'])
-    conflicts.to_csv(out / 'conflicts.csv', index=False)
-    (out / 'report.md').write_text(report(res))
-    return out
-
-def read_manifest(data_dir) -> tuple[pd.DataFrame, Taxonomy]:
-    "The manifest and taxonomy that `organize` wrote into `data_dir`."
-    d = Path(data_dir)
-    for f in ('manifest.parquet', 'taxonomy.json'):
-        if not (d / f).exists(): raise FileNotFoundError(f"{str(d / f)!r} does not exist: run `plantvit organize SRC --out {d}` first")
-    return pd.read_parquet(d / 'manifest.parquet'), Taxonomy.load(d / 'taxonomy.json')
-
-def read_manifest_for(data_dir, taxonomy: Taxonomy, of: str = 'the bundle') -> pd.DataFrame:
-    "The manifest of `data_dir`, which must have been organized into `taxonomy` (that of `of`, named in the error)."
-    manifest, tax = read_manifest(data_dir)
-    if tax != taxonomy: raise ValueError(f"the manifest in {str(data_dir)!r} has another taxonomy ({tax}) than {of} ({taxonomy})")
-    return manifest
-
-# %% ../nbs/01_data.ipynb #ed6d0224
-def _reason_kind(reason: str) -> str: return re.split(r'[:(]', reason, maxsplit=1)[0].strip()
-
-def report(res: Organized, max_lines: int = 50) -> str:
-    "A Markdown report: counts per class and split, and everything skipped with the reason."
-    df, tax = res.manifest, res.taxonomy
-    t = df.pivot_table(index=['species', 'disease'], columns='split', values='path', aggfunc='count', observed=True).fillna(0).astype(int)
-    total = t.sum(axis=1)
-    for s in ('val', 'test'):
-        if s in t: t[f'{s} %'] = (100 * t[s] / total).round(1)
-    lines = [f'# Organized data set', '', f'{len(df):,} images of {tax.n_species} species and {tax.n_pairs} species×disease classes, '
-             f'from {", ".join(df.source.cat.categories)}.', '',
-             '| source | images |', '|---|---|', *[f'| {k} | {v:,} |' for k, v in df.source.value_counts(sort=False).items()], '',
-             '## Classes', '', _md_table(t.reset_index()), '']
-    lines += [f'Groups on more than one side of the split: {straddling_groups(df)}.', '']
-    for s in [s for s in ('val', 'test') if s in df.split.cat.categories]:
-        for label, n in df[df.split == s].label.value_counts().reindex(df.label.cat.categories, fill_value=0).items():
-            if n == 0: lines.append(f'**Warning**: {label} has no {s} images: its groups all hashed elsewhere (too few photos?).')
-    if res.merges is not None and len(res.merges):
-        lines += ['', '## Names merged', '', 'Class folders renamed by synonyms, so that one species or disease has one name:', '',
-                  _md_table(res.merges), '']
-    lines += ['', '## Near-duplicates and conflicts', '']
-    bits = (res.split_rule or {}).get('near_dup_distance')
-    if bits is None: lines.append('Not searched (file contents were not read, or the search was turned off).')
-    else:
-        sizes = df.groupby('group', observed=True).source.size()
-        joined = df[~df.group.str.startswith('leaf:') & df.group.map(sizes).gt(1)]
-        lines.append(f'Perceptual hashes at most {bits} bits apart: {len(joined):,} photos in '
-                     f'{joined.group.nunique():,} groups of copies (each group on one side of every split).')
-    c = res.conflicts
-    if c is not None and len(c):
-        where = ('They are left out altogether (`drop_conflicts`).' if not df.conflict.any() else
-                 'They are in train only, never in val or test (`drop_conflicts` leaves them out of train too).')
-        lines += ['', f'**Groups of copies that carry different labels: {c.group.nunique():,}** ({len(c):,} photos). {where} '
-                  '`conflicts.csv` lists them all.', '',
-                  _md_table(c.head(max_lines)), *([f'', f'… and {len(c) - max_lines:,} more in `conflicts.csv`'] if len(c) > max_lines else []), '']
-    else: lines += ['', 'No copies with conflicting labels.', '']
-    lines += ['## Skipped', '']
-    if not res.skipped: lines.append('Nothing was skipped.')
-    else:
-        kinds = Counter(_reason_kind(s.reason) for s in res.skipped)
-        lines += [f'{len(res.skipped):,} files or folders were not used:', '', '| reason | count |', '|---|---|',
-                  *[f'| {k} | {v:,} |' for k, v in kinds.most_common()], '']
-        lines += [f'- `{s.path}`: {s.reason}' for s in res.skipped[:max_lines]]
-        if len(res.skipped) > max_lines: lines.append(f'- … and {len(res.skipped) - max_lines:,} more in `skipped.csv`')
-    return '\n'.join(lines) + '\n'
-
-def _md_table(df: pd.DataFrame) -> str:
-    "A DataFrame as a Markdown table (without pulling in `tabulate`)."
-    rows = [[str(c) for c in df.columns]] + [[str(v) for v in r] for r in df.itertuples(index=False)]
-    return '\n'.join(['| ' + ' | '.join(rows[0]) + ' |', '|' + '---|' * len(rows[0])] + ['| ' + ' | '.join(r) + ' |' for r in rows[1:]])
-
-def straddling_groups(df: pd.DataFrame) -> int:
-    "How many groups have photos on more than one side of the split (leakage): must be 0."
-    groups, _ = pd.factorize(df['group'])
-    seen = np.zeros((groups.max() + 1 if len(groups) else 0, len(df.split.cat.categories)), dtype=bool)
-    seen[groups, df.split.cat.codes.to_numpy()] = True
-    return int((seen.sum(axis=1) > 1).sum())
-
-# %% ../nbs/01_data.ipynb #92dbef7e
-def hide_split(data_dir, split: str = 'test') -> int:
-    "Point every `split` row of `data_dir`'s manifest at a file that does not exist, so that any code reading one fails; how many rows."
-    d = Path(data_dir); df, _ = read_manifest(d)
-    m = (df.split == split).to_numpy()
-    df['path'] = np.where(m, [f'/nonexistent/hidden-{split}-split/{i}.jpg' for i in range(len(df))], df.path.astype(str))
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), d / 'manifest.parquet')
-    return int(m.sum())
-
-# %% ../nbs/01_data.ipynb #8c15a24a
-def in_taxonomy(df: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    "`df` (a manifest) with `species_id`/`pair_id` in `taxonomy`'s ids, matched by name; -1 where it lacks the species or the class, and `known` True where it has the class."
-    def _id(f, *a):
-        try: return f(*a)
-        except UnknownClassError: return -1
-    sp, ds = df.species.astype(str).to_numpy(), df.disease.astype(str).to_numpy()
-    uniq = set(zip(sp, ds))
-    sid = {s: _id(taxonomy.species_id, s) for s, _ in uniq}
-    pid = {k: _id(taxonomy.pair_id, *k) for k in uniq}
-    pair = np.array([pid[k] for k in zip(sp, ds)], dtype=np.int64)
-    return df.assign(species_id=np.array([sid[s] for s in sp], dtype=np.int64), pair_id=pair, known=pair >= 0)
-
-def restrict_to(data_dir, taxonomy: Taxonomy, out) -> Organized:
-    "The organized photos in `data_dir` of the classes `taxonomy` knows, written to `out` with `taxonomy`'s ids; the others are reported as skipped."
-    df, _ = read_manifest(data_dir)
-    m = in_taxonomy(df, taxonomy)
-    if not m.known.any(): raise OrganizeError(f"none of the photos in {str(data_dir)!r} is of a class of {taxonomy}")
-    kept = m[m.known].drop(columns='known').reset_index(drop=True)
-    flat = [taxonomy.flat_label(p) for p in range(taxonomy.n_pairs)]
-    kept['species'] = pd.Categorical.from_codes(kept.species_id, taxonomy.species)
-    kept['label'] = pd.Categorical.from_codes(kept.pair_id, flat)
-    kept['disease'] = kept.disease.astype(str).astype('category')
-    for c in ('species_id', 'pair_id'): kept[c] = kept[c].astype(df[c].dtype)
-    skipped = [Skipped(str(p), f'class {l} is not in the taxonomy', str(s)) for p, l, s in m.loc[~m.known, ['path', 'label', 'source']].itertuples(index=False)]
-    res = Organized(kept, taxonomy, skipped, Path(out), split_rule=read_split_rule(data_dir))
-    write_organized(res, out)
-    return res
-

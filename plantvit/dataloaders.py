@@ -20,7 +20,7 @@ from PIL import Image, ImageFilter
 from fastai.callback.data import WeightedDL   # patches DataBlock.weighted_dataloaders
 from .imaging import open_image, resize_square, center_crop, ImageError
 from .backbones import Preprocessing
-from .data import read_manifest
+from .manifest import read_manifest
 
 # %% auto #0
 __all__ = ['ImageCache', 'build_cache', 'CenterCrop', 'CachedPixels', 'DecodedPixels', 'DataError', 'check_splits', 'LeafJitter',

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from .bundle import Bundle, BundleError, bundle_outputs, scale_outputs
-from .data import organize, in_taxonomy, VALID_PCT, TEST_PCT
+from .data import organize
+from .manifest import in_taxonomy, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
 from .ood import OODDetector, leaf_halves, route
 from .predict import decide

@@ -12,7 +12,8 @@ import numpy as np, pandas as pd, torch, onnx, onnxruntime as ort
 from torch import nn
 from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
-from .data import read_manifest_for, read_split_rule, IMAGE_EXTS
+from .data import IMAGE_EXTS
+from .manifest import read_manifest_for, read_split_rule
 from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages
 from .train import load_checkpoint
 from .bundle import Bundle, write_manifest, progress, MODEL_FILES, MANIFEST_NAME, INPUT

@@ -268,7 +268,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
     "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
     say = print if verbose else (lambda *a, **kw: None)
-    from plantvit.data import in_taxonomy             # pandas and Arrow: fitting time only, never serving
+    from plantvit.manifest import in_taxonomy  # pandas and Arrow: fitting time only, never serving
     tax = bundle.taxonomy
     manifest = in_taxonomy(manifest, tax)            # the bundle's ids, matched by name: the data may have grown since
     if not manifest.known.all():

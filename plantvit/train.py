@@ -17,7 +17,7 @@ from .taxonomy import Taxonomy
 from .backbones import Preprocessing, _check_arch
 from .model import create_model, model_splitter, HierarchicalLoss
 from .dataloaders import hierarchical_dls
-from .data import _md_table, read_manifest
+from .manifest import _md_table, read_manifest
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'HierMetric', 'hierarchical_metrics', 'save_checkpoint', 'load_checkpoint', 'CheckpointCallback',

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .taxonomy import Taxonomy
 from .bundle import Bundle, STAGES_OUTPUT, bundle_outputs
-from .data import read_manifest, restrict_to, in_taxonomy
+from .manifest import read_manifest, restrict_to, in_taxonomy
 from .ood import (leaf_halves, split_non_plant, OODDetector, UNKNOWN_QUANTILES, detector_identity,
                           default_detector_identity, _auroc)
 from .scores import LayerScore, UNKNOWN_SCORES, UNKNOWN_INPUTS, MULTI_LAYER, unknown_scores, fit_unknown_score, memory_sample

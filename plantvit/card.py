@@ -9,6 +9,9 @@ import numpy as np, pandas as pd
 from .taxonomy import Taxonomy
 from .bundle import BUNDLE_FORMAT
 from .metrics import METRIC_NAMES
+from .card_measured import (_pct, _mb, _card_per_class, _card_robustness, _card_background, _card_browser,
+                                     _card_ood, _card_unknown_species)
+
 
 # %% auto #0
 __all__ = ['SOURCES', 'LITE_WEIGHTS', 'data_summary', 'comparison_rows', 'model_card']
@@ -35,8 +38,6 @@ def data_summary(manifest: pd.DataFrame) -> dict:
     return {'n': len(manifest), 'n_species': int(manifest.species_id.nunique()), 'n_pairs': int(manifest.pair_id.nunique()),
             'by_source': by_source}
 
-def _pct(v) -> str: return '–' if v is None else f'{100 * v:.1f}%'
-def _mb(n) -> str: return f'{n / 1e6:.1f} MB'
 
 # %% ../nbs/05b_card.ipynb #c493dc39
 def _ci(s: dict, k: str) -> str:
@@ -116,157 +117,6 @@ def _card_calibration(cal: dict) -> list[str]:
             '| | species ECE | joint ECE | mean confidence | joint top-1 |', '|---|---|---|---|---|',
             *[f"| {name} | {_pct(m['species_ece'])} | {_pct(m['joint_ece'])} | {_pct(m['mean_confidence'])} | {_pct(m['joint_top1'])} |"
               for name, m in (('raw', b), ('scaled', a))]]
-
-# %% ../nbs/05b_card.ipynb #ad419895
-def _card_per_class(metrics: dict) -> list[str]:
-    "The card's per-class table: the test split's when it was recorded with one, else the val split's (`plantvit evaluate --record`)."
-    test_rows, val = (metrics.get('test') or {}).get('per_class'), metrics.get('per_class')
-    rows, split = (test_rows, 'test') if test_rows else ((val['rows'], val['split']) if val else (None, None))
-    if not rows: return []
-    pct = lambda v: 'n/a' if v is None else _pct(v)
-    mistaken = lambda r: f"{r['most_confused_with']} ({r['times']})" if r['most_confused_with'] else ''
-    return [f"Per class and source, on the {split} split (the joint class: species and disease both right). Precision is among the "
-            "photos of that source the model gave the class; \"mistaken for\" is the wrong answer given most often (how many times):", '',
-            '| source | species | disease | photos | recall | precision | F1 | mistaken for |', '|---|---|---|---|---|---|---|---|',
-            *[f"| {r['source']} | {r['species']} | {r['disease']} | {r['n']:,} | {pct(r['recall'])} | {pct(r['precision'])} | "
-              f"{pct(r['f1'])} | {mistaken(r)} |" for r in rows]]
-
-def _card_robustness(rb: list[dict]) -> list[str]:
-    "The card's lines on damaged photos, from metrics.json's `robustness` (written by `plantvit evaluate --record`)."
-    t = pd.DataFrame(rb)
-    sources = [s for s in t.source.unique() if s != '(all)'] + (['(all)'] if (t.source == '(all)').any() else [])
-    n = t[t.perturbation == 'clean'].set_index('source').n
-    L = ["Joint top-1 on val photos damaged at the model's own scale (Gaussian blur σ in pixels, JPEG quality, brightness "
-         "factor), and the change against the clean photos in percentage points:", '',
-         '| damage | level | ' + ' | '.join(f"{'all' if s == '(all)' else s} ({int(n.get(s, 0)):,})" for s in sources) + ' |', '|---|---|' + '---|' * len(sources)]
-    for (k, lv), g in t.groupby(['perturbation', 'level'], sort=False):
-        g = g.set_index('source')
-        cell = lambda s: (_pct(g.joint_top1[s]) + ('' if k == 'clean' else f" ({100 * g.delta_joint_top1[s]:+.1f})")) if s in g.index else ''
-        L.append(f"| {k} | {'' if k == 'clean' else f'{lv:g}'} | " + ' | '.join(cell(s) for s in sources) + ' |')
-    return L
-
-def _card_background(bg: dict) -> list[str]:
-    "The card's lines on the background shortcut, from metrics.json's `background` (written by `plantvit evaluate --record`)."
-    L = []
-    if bp := [r for r in bg.get('border_pixels', []) if r['target'] == 'joint class' and r['source'] != '(all)']:
-        L += ["How much a photo's background alone gives away: a random forest that sees only 8 border pixels of each photo "
-              "names the joint class of " + '; '.join(f"{_pct(r['border_pixels_accuracy'])} of {r['source']} val photos "
-              f"(the most common class: {_pct(r['majority_baseline'])})" for r in bp) + '.']
-    if rm := bg.get('removed', []):
-        t = pd.DataFrame(rm)
-        L += ['', "Joint top-1 with the background cut away (leaf found by excess green and Otsu's threshold), against the photo as it is:", '',
-              '| source | leaf share of the photo | ' + ' | '.join(t.background.unique()) + ' |', '|---|---|' + '---|' * t.background.nunique()]
-        for s, g in t.groupby('source', sort=False):
-            L.append(f"| {s} | {_pct(g.leaf_share_of_photo.iloc[0])} | " + ' | '.join(
-                _pct(r.joint_top1) + ('' if r.background == 'as is' else f" ({100 * r.delta_joint_top1:+.1f})") for r in g.itertuples()) + ' |')
-    return L
-
-# %% ../nbs/05b_card.ipynb #cccdfc16
-def _card_browser(br: dict) -> list[str]:
-    "The card's lines on the browser model, from metrics.json's `browser` (written by `plantvit browser`)."
-    r = br.get('report', {})
-    L = [f"The web page runs a smaller model in the browser (TF.js, `{br.get('arch')}` at {br.get('size')} px, weights "
-         f"{br.get('quantization')}, {_mb(br.get('bytes', 0))}), distilled from a server model. It answers on its own when "
-         f"its confidence is at least {br.get('thresholds', {}).get('confidence', float('nan')):.3f}, and sends the photo to "
-         f"the server otherwise. On {r.get('photos', 0):,} val photos used for none of its thresholds:", '',
-         '| answered in the browser | its accuracy there | server on the same photos | hybrid accuracy | server alone | non-plant photos answered in the browser |',
-         '|---|---|---|---|---|---|',
-         f"| {_pct(r.get('answered_in_browser'))} | {_pct(r.get('browser_accuracy_on_its_answers'))} | "
-         f"{_pct(r.get('server_accuracy_on_those'))} | {_pct(r.get('hybrid_accuracy'))} | {_pct(r.get('server_accuracy_all'))} | "
-         f"{_pct(r.get('non_plant_answered_in_browser'))} |"]
-    if br.get('server_arch'):
-        L += ['', f"The thresholds and figures are measured against this bundle's server model (`{br['server_arch']}`)."]
-    return L
-
-def _card_ood(ood: dict) -> list[str]:
-    "The card's lines on non-plant rejection and unknown species, from metrics.json's `ood` (written by `plantvit ood`)."
-    fit, cal, t = ood.get('fit', {}), ood.get('calibrate', {}), ood.get('thresholds', {})
-    return [f"Photos that are not of a plant leaf are rejected by a gate trained with outlier exposure (a logistic regression "
-            f"on the embedding's Mahalanobis distance to the training classes, its whitened coordinates and the energy), "
-            f"fitted on {fit.get('train_leaves', 0):,} training leaves and {fit.get('non_plant', 0):,} non-plant photos "
-            f"({fit.get('of_which_package_photos', 0)} of them from scikit-image, scikit-learn and matplotlib), with "
-            f"thresholds chosen on {cal.get('leaves', 0):,} val leaves and {cal.get('non_plant', 0):,} other non-plant photos. "
-            f"Measured on photos used for neither ({ood['n_leaves']:,} val leaves, {ood['n_non_plant']:,} non-plant photos), "
-            f"non-plant being the positive class:", '',
-            '| AUROC | FPR at 95% TPR | precision | recall | leaves rejected |', '|---|---|---|---|---|',
-            f"| {ood['auroc']:.4f} | {_pct(ood['fpr_at_95_tpr'])} | {_pct(ood['precision'])} | {_pct(ood['recall'])} | "
-            f"{ood['leaves_rejected']} of {ood['n_leaves']} |", '',
-            f"For comparison, single post-hoc scores reach AUROC {ood['auroc_msp']:.3f} (max softmax) and {ood['auroc_energy']:.3f} "
-            f"(energy). A leaf whose {_unknown_score_words(ood)} exceeds that of "
-            f"{_pct(ood.get('settings', {}).get('unknown_quantile', 0.99))} of the calibration leaves is flagged as "
-            f"an unknown species ({ood['leaves_flagged_unknown']} of the "
-            f"{ood['n_leaves']:,} test leaves of known species were)."]
-
-def _unknown_score_words(ood: dict) -> str:
-    "What the detector's unknown-species score is, in words, from metrics.json's `ood` (detectors before `plantvit.ood/2` used the relative distance)."
-    how = str(ood.get('unknown_score', ''))
-    if how.startswith('multi-layer'):          # plantvit.ood/3: "multi-layer Mahalanobis: relative Mahalanobis on backbone stages …"
-        return (f"multi-layer Mahalanobis score (the relative Mahalanobis distance on the backbone's stages "
-                f"{how.split('stages ')[-1].split(' and')[0]} and on the embedding, each standardised on calibration leaves, summed)")
-    if not how.startswith('outlier exposure'):
-        return "relative Mahalanobis distance (to the nearest class, minus to all training leaves together)"
-    s = ood.get('settings', {})
-    words = {'relative Mahalanobis': 'the relative Mahalanobis distance', 'Mahalanobis': 'the distance to the nearest class',
-             'kNN': f"the distance to its {s.get('knn_k', 10)}th nearest of {ood.get('fit', {}).get('knn_memory', 0):,} training leaves",
-             'energy': 'the energy', 'max logit': 'the largest species logit', 'max softmax': 'the largest species probability'}
-    inputs = [words.get(i, i) for i in s.get('unknown_inputs', [])]
-    return (f"unknown-species score (a logistic regression on {', '.join(inputs[:-1])} and {inputs[-1]}, learned on val leaves "
-            f"with each known species in turn playing an unknown one)" if len(inputs) > 1 else f"unknown-species score ({''.join(inputs)})")
-
-# %% ../nbs/05b_card.ipynb #5b46f47f
-def _own_known_flagged(metrics: dict) -> str:
-    "How often this bundle itself flags or rejects leaves of species it knows, at the same operating point: its held-out val half and its test split."
-    parts = []
-    if (o := metrics.get('ood')) and 'leaves_flagged_unknown' in o:
-        k = o['leaves_flagged_unknown'] + o['leaves_rejected']
-        parts.append(f"{_pct(k / o['n_leaves'])} of the {o['n_leaves']:,} leaves of its held-out val half ({o['leaves_flagged_unknown']} flagged, {o['leaves_rejected']} rejected)")
-    if (a := (metrics.get('test') or {}).get('answers', {}).get('overall')):
-        parts.append(f"{_pct(a['unknown_species'] + a['not_a_plant'])} of its {a['n']:,} test leaves")
-    return f" This bundle itself, at the same operating point, flags or rejects {' and '.join(parts)}." if parts else ''
-
-def _fold_detector_words(how: str | None) -> str:
-    "The folds' unknown-species score in words (the multi-layer one as in `_card_ood`, without a fold's own counts)."
-    if not how: return 'the relative Mahalanobis distance'
-    return f"the {_unknown_score_words({'unknown_score': how})}" if how.startswith('multi-layer') else how
-
-def _card_unknown_species(u: dict, metrics: dict | None = None) -> list[str]:
-    "The card's section on leaves of species the model has never seen, from metrics.json's `unknown_species` (`plantvit.unknown_species.record_unknown_species`)."
-    f = u['folds']
-    ci = lambda v: f"{_pct(v['answered_known'])} ({100 * v['answered_known_interval'][0]:.1f}–{100 * v['answered_known_interval'][1]:.1f})"
-    cells = lambda v: f"{_pct(v['unknown_species'])} | {_pct(v['not_a_plant'])} | {_pct(v['species_unclear'])} | {_pct(v['known_flagged'])} |"
-    mean = {k: sum(v[k] for v in f.values()) / len(f) for k in ('answered_known', 'unknown_species', 'not_a_plant', 'species_unclear', 'known_flagged')}
-    lines = [f"Measured by leaving one species out: for each known species, a model trained the same way without it "
-             f"(`plantvit train {' '.join(u['train_args'])}`), exported, calibrated and gated like this one, was shown that "
-             f"species' val photos. What a grower would have been told (in brackets, 95% Wilson intervals), and how often the "
-             f"known species' val leaves were wrongly flagged or rejected:", '',
-             '| left out | photos | answered as a known species | flagged unknown | rejected as not a plant | retake asked | known leaves flagged or rejected |',
-             '|---|---|---|---|---|---|---|']
-    lines += [f"| {s} | {v['n_unseen']:,} | {ci(v)} | {cells(v)}" for s, v in f.items()]
-    verdict = lambda v, target: 'met' if v <= target else f"missed by {100 * (v - target):.1f} points"
-    lines += [f"| mean over species | {sum(v['n_unseen'] for v in f.values()):,} | {_pct(mean['answered_known'])} | {cells(mean)}", '',
-              f"Targets, on the folds: at most 20% of unseen leaves answered as a known species ({verdict(mean['answered_known'], 0.2)}), while at "
-              f"most 2% of known leaves are flagged or rejected ({verdict(mean['known_flagged'], 0.02)})." + _own_known_flagged(metrics or {}), '',
-              f"Scores that could raise the unknown-species flag, compared on the same folds with thresholds that flag "
-              f"{_pct(u['flag_rate'])} of known val leaves (means over the left-out species); the folds' detectors, like this "
-              f"bundle's, flag with {_fold_detector_words(u.get('detector'))}:", '',
-              '| score | AUROC | unseen leaves flagged | known leaves flagged |', '|---|---|---|---|']
-    lines += [f"| {r['score']} | {r['auroc']:.3f} | {_pct(r['unseen_flagged'])} | {_pct(r['known_flagged'])} |" for r in u['scores']]
-    if tr := u.get('tradeoff'):
-        point = lambda q: f"{q:g}" + (' (this bundle)' if q == u.get('unknown_quantile') else '')
-        lines += ['', "The trade-off: moving the unknown-species threshold (the share of calibration leaves of known species it lets "
-                  "through) catches more unseen leaves at the cost of more known ones flagged (means over the left-out species):", '',
-                  '| operating point | unseen answered as a known species | unseen flagged unknown | known leaves flagged or rejected |',
-                  '|---|---|---|---|']
-        lines += [f"| {point(r['unknown_quantile'])} | {_pct(r['answered_known'])} | {_pct(r['unknown_species'])} | {_pct(r['known_flagged'])} |" for r in tr]
-    if dt := u.get('detectors'):
-        qs = sorted({r['unknown_quantile'] for r in dt})
-        lines += ['', "Detectors compared on the same folds by what a grower is told: unseen leaves answered as a known species, "
-                  "and known leaves flagged or rejected, at each operating point (means over the left-out species):", '',
-                  '| detector | ' + ' | '.join(f"{q:g}" for q in qs) + ' |', '|---|' + '---|' * len(qs)]
-        for name in dict.fromkeys(r['detector'] for r in dt):
-            at = {r['unknown_quantile']: r for r in dt if r['detector'] == name}
-            lines.append(f"| {name} | " + ' | '.join(f"{_pct(at[q]['answered_known'])} / {_pct(at[q]['known_flagged'])}" if q in at else '' for q in qs) + ' |')
-    return lines
 
 # %% ../nbs/05b_card.ipynb #9febc6aa
 def _card_front_matter(meta: dict, metrics: dict, taxonomy: Taxonomy) -> list[str]:

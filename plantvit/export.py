@@ -18,7 +18,8 @@ from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages
 from .train import load_checkpoint
 from .bundle import Bundle, write_manifest, progress, MODEL_FILES, MANIFEST_NAME, INPUT
 from .metrics import hierarchical_hits
-from .card import model_card, data_summary, _pct, _mb
+from .card import model_card, data_summary
+from .card_measured import _pct, _mb
 from .quantize import ExportError, _check_onnx, calibration_sample, quantize
 
 # %% auto #0

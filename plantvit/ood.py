@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
 from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs
-from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, unknown_scores,
-                             UnknownScore, fit_unknown_score, MULTI_LAYER, LayerScore)
+from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, UnknownScore,
+                             fit_unknown_score, MULTI_LAYER, LayerScore)
 
 # %% auto #0
 __all__ = ['PACKAGE_PHOTOS', 'OOD_SPLITS', 'OOD_FILES', 'OOD_FORMAT', 'OOD_FORMATS_READ', 'UNKNOWN_QUANTILES', 'UNKNOWN_QUANTILE',
@@ -252,10 +252,11 @@ def _fit_unknown(bundle: Bundle, stats: FeatureStats, tr: dict, train_pairs, cal
     "`fit_ood`'s unknown-species score: (score, its calibration leaves' scores, how it was fitted, the inputs it weighs)."
     widths = bundle.meta.get('stages', {}).get('widths')
     if layers and widths and STAGES_OUTPUT in tr:          # the multi-layer score, where the model outputs its stages
-        ls = LayerScore.fit(stats, tr[STAGES_OUTPUT], train_pairs, widths, stats.measure(cal['embedding']), cal[STAGES_OUTPUT], k=k)
+        cal_m = stats.measure(cal['embedding'])
+        ls = LayerScore.fit(stats, tr[STAGES_OUTPUT], train_pairs, widths, cal_m, cal[STAGES_OUTPUT], k=k)
         how = (f"{MULTI_LAYER}: relative Mahalanobis on backbone stages {', '.join(map(str, bundle.meta['stages']['indices']))} "
                f"and on the embedding, standardised on {len(rows):,} calibration leaves, summed")
-        return ls, ls.score(stats.measure(cal['embedding']), cal), how, [MULTI_LAYER]
+        return ls, ls.score(cal_m, cal), how, [MULTI_LAYER]
     u, cross, how = fit_unknown_score(stats, tr, train_pairs, bundle.taxonomy.pair_species, cal, rows.species_id.to_numpy(),
                                       rows.group.astype(str).to_numpy(), k=knn_k, memory_size=memory_size, C=oe_C, use=tuple(unknown_inputs))
     return u, cross, how, list(unknown_inputs) if how.startswith('outlier exposure') else ['relative Mahalanobis']

@@ -227,10 +227,14 @@ class LayerScore:
         own = [st.relative_distance(f) for st, f in zip(self.stages, np.split(x, np.cumsum(self.widths)[:-1], 1))]
         return np.stack([*own, measured['distance'] - measured['background']], 1)
 
+    def total(self, parts: np.ndarray) -> np.ndarray:
+        "The score (N,) from `parts`: each part standardised, summed."
+        return ((parts - self.mean) / self.std).sum(1)
+
     def score(self, measured: dict, outputs: dict) -> np.ndarray:
         "The score of each photo (N,): its standardised parts, summed."
         if STAGES_OUTPUT not in outputs: raise BundleError(f"the detector reads the model's {STAGES_OUTPUT!r} output, which these outputs lack")
-        return ((self.parts(measured, outputs[STAGES_OUTPUT]) - self.mean) / self.std).sum(1)
+        return self.total(self.parts(measured, outputs[STAGES_OUTPUT]))
 
     @classmethod
     def fit(cls, stats: FeatureStats, train_stages, train_pairs, widths, cal_measured: dict, cal_stages, k: int = 256) -> LayerScore:

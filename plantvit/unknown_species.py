@@ -168,8 +168,8 @@ def score_fold(bundle: Bundle, fo: dict, flag_rate: float = 0.01) -> pd.DataFram
     if (ls := _layer_score(bundle, det, fo)) is not None:                # each stage alone, and the multi-layer sum
         names = [f'relative Mahalanobis, stage {i}' for i in bundle.meta['stages']['indices']]
         for part in parts:
-            s[part][names] = ls.parts(m[part], fo[part]['outputs'][STAGES_OUTPUT])[:, :-1]
-            s[part][MULTI_LAYER] = ls.score(m[part], fo[part]['outputs'])
+            p = ls.parts(m[part], fo[part]['outputs'][STAGES_OUTPUT])
+            s[part][names], s[part][MULTI_LAYER] = p[:, :-1], ls.total(p)
     return _flag_table(s, list(s['unseen'].columns), flag_rate)
 
 

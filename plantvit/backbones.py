@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib, importlib.util, math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from fastcore.basics import patch
 
 import timm, torch
 from timm.models import split_model_name_tag
@@ -67,23 +68,26 @@ class Preprocessing:
         "The same preprocessing at another square input size, e.g. to train at 160 px; mean, std and crop stay."
         return replace(self, input_size=(self.input_size[0], size, size))
 
-    def to_dict(self) -> dict:
-        "JSON-ready facts under timm's names (tuples become lists)."
-        return dict(input_size=list(self.input_size), interpolation=self.interpolation, mean=list(self.mean),
-                    std=list(self.std), crop_pct=self.crop_pct, crop_mode=self.crop_mode)
+# %% ../nbs/02_backbones.ipynb #c01e27d5
+@patch
+def to_dict(self: Preprocessing) -> dict:
+    "JSON-ready facts under timm's names (tuples become lists)."
+    return dict(input_size=list(self.input_size), interpolation=self.interpolation, mean=list(self.mean),
+                std=list(self.std), crop_pct=self.crop_pct, crop_mode=self.crop_mode)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> Preprocessing:
-        "Rebuild from `to_dict`'s output; every field is required and no other key is allowed."
-        if not isinstance(d, dict): raise ValueError(f"preprocessing must be a dict, got {type(d).__name__}")
-        names = ['input_size', 'interpolation', 'mean', 'std', 'crop_pct', 'crop_mode']
-        extra, missing = sorted(set(d) - set(names)), [n for n in names if n not in d]
-        if extra or missing: raise ValueError(f"not a preprocessing spec: unknown keys {extra}, missing keys {missing}")
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: Preprocessing, d: dict) -> Preprocessing:
+    "Rebuild from `to_dict`'s output; every field is required and no other key is allowed."
+    if not isinstance(d, dict): raise ValueError(f"preprocessing must be a dict, got {type(d).__name__}")
+    names = ['input_size', 'interpolation', 'mean', 'std', 'crop_pct', 'crop_mode']
+    extra, missing = sorted(set(d) - set(names)), [n for n in names if n not in d]
+    if extra or missing: raise ValueError(f"not a preprocessing spec: unknown keys {extra}, missing keys {missing}")
+    return cls(**d)
 
-    def transform(self):
-        "timm's evaluation transform for these facts: PIL image → normalised (C, H, W) tensor."
-        return timm.data.create_transform(**self.to_dict(), is_training=False)
+@patch
+def transform(self: Preprocessing):
+    "timm's evaluation transform for these facts: PIL image → normalised (C, H, W) tensor."
+    return timm.data.create_transform(**self.to_dict(), is_training=False)
 
 # %% ../nbs/02_backbones.ipynb #09992202
 class BackboneError(ValueError):

@@ -71,7 +71,7 @@ def fold_outputs(bundle: Bundle, data_dir, species: str, non_plant, threads: int
         o, kept, _ = bundle_outputs(bundle, rows.path.tolist(), threads=threads)
         if not len(kept): raise ValueError(f"none of the {len(rows)} {k} photos of the fold without {species!r} could be read")
         out[k] = {'rows': rows.iloc[kept].reset_index(drop=True), 'outputs': o}
-    from plantvit.cli import _photos_in                  # the photos `plantvit ood` reads, split the same way
+    from plantvit.commands import _photos_in                  # the photos `plantvit ood` reads, split the same way
     photos = [str(p) for p in _photos_in(Path(non_plant))]
     out['non_plant'] = {'outputs': bundle_outputs(bundle, split_non_plant(photos)['test'], threads=threads)[0]}
     return out

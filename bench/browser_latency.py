@@ -16,7 +16,8 @@ from pathlib import Path
 
 def measure(url: str, backend: str, runs: int, answers: int, leaf: Path, non_plant: Path) -> dict:
     from playwright.sync_api import sync_playwright
-    from plantvit.webtest import open_page
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'nbs'))
+    from _webpage import open_page, wait_until           # the browser tests' helpers (nbs/_webpage.py)
     with sync_playwright() as p:
         browser, page = open_page(p, f'{url}/?backend={backend}', timeout_ms=120_000)
         st = page.evaluate('({backend: window.plantvit.state.backend, loadMs: window.plantvit.state.loadMs, error: window.plantvit.state.error})')
@@ -35,7 +36,7 @@ def measure(url: str, backend: str, runs: int, answers: int, leaf: Path, non_pla
                 page.evaluate('window.plantvit.state.lastAnswer = null')
                 page.set_input_files('#photo', [])                  # choosing the same file again fires no change event
                 page.set_input_files('#photo', str(photo))
-                page.wait_for_function('window.plantvit.state.lastAnswer !== null')
+                wait_until(page, 'window.plantvit.state.lastAnswer !== null')
                 a = page.evaluate('window.plantvit.state.lastAnswer')
                 times.append(a['ms']); by.add(a['answeredBy'])
             paths[name] = {'ms': statistics.median(times), 'answered_by': '/'.join(sorted(by))}

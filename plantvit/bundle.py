@@ -182,7 +182,9 @@ def session(self: Bundle, kind: str | None = None, threads: int | None = None) -
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads or 0, 1
         opts.log_severity_level = 3
-        s = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+        try: s = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+        except Exception as e:   # a model that passed its checksum but is not a loadable model (a truncated or bad export)
+            raise BundleError(f"bundle {str(self.path)!r}: ONNX Runtime cannot load {path.name}: {str(e).strip().splitlines()[0][:300]}") from None
         ins, outs = [i.name for i in s.get_inputs()], [o.name for o in s.get_outputs()]
         if ins != [self.meta['input']['name']] or outs != list(self.meta['outputs']):
             raise BundleError(f"{path.name} takes {ins} and returns {outs}, but {MANIFEST_NAME} declares "

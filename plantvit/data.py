@@ -311,12 +311,10 @@ def organize(sources, out=None, synonyms: Synonyms | str | Path | None = None, h
 
 # %% ../nbs/01_data.ipynb #a96452b6
 def _decode_error(path: str) -> str | None:
-    "None when `path` decodes as an image, else the reason it doesn't."
-    from PIL import Image
-    try:
-        with Image.open(path) as im: im.load()
-        return None
-    except Exception as e: return f'corrupt: cannot decode ({type(e).__name__}: {e})'
+    "None when `path` opens as training and the server open photos (`open_image`: formats, geometry, decoding), else why not."
+    from plantvit.imaging import ImageError, open_image
+    try: open_image(path); return None
+    except ImageError as e: return 'corrupt: ' + str(e).replace(repr(str(path)), 'the file', 1)
 
 def verify_images(paths: list[str], workers: int | None = None) -> list[str | None]:
     "Decode each image in parallel processes: None for a good one, the reason for a bad one, in order."

@@ -10,45 +10,69 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'ImageError', 'open_image', 'sniff_image', 'resize_square', 'center_crop', 'normalize', 'prepare']
+__all__ = ['MAX_PIXELS', 'MAX_ASPECT', 'MAX_PIXELS_PER_BYTE', 'FORMATS', 'ImageError', 'check_geometry', 'open_image',
+           'sniff_image', 'resize_square', 'center_crop', 'normalize', 'prepare']
 
 # %% ../nbs/01a_imaging.ipynb #2617dd8c
-MAX_PIXELS = 40_000_000   # ~ a 7,700 × 5,200 photo; larger is refused (decompression bombs)
+MAX_PIXELS = 40_000_000        # ~ a 7,700 × 5,200 photo; larger is refused
+MAX_ASPECT = 10                # long side / short side; a thinner image is refused (it would be resized along its long side)
+MAX_PIXELS_PER_BYTE = 100      # above 1 MP, more pixels per byte of file than this is a nearly empty canvas: a decompression bomb
+FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')   # the formats decoded (GIF, WebP, TIFF: the first frame); no other Pillow plugin runs
 
 class ImageError(ValueError):
     "A file or upload that cannot be used as a photo; the message says why."
 
-def open_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    "An RGB `PIL.Image` from a path, bytes or a PIL image: EXIF orientation applied, any mode converted, size limited."
-    if isinstance(src, Image.Image): img, name = src, 'image'
+def check_geometry(size: tuple[int, int], name: str = 'the image', nbytes: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
+    "Refuse, before any pixel is decoded, an image whose size alone makes it costly: too many pixels, too thin, or a bomb."
+    (w, h), n = size, size[0] * size[1]
+    if n == 0: raise ImageError(f'{name} is {w}×{h}: it has no pixels')
+    if n > max_pixels: raise ImageError(f'{name} is {w}×{h} = {n:,} pixels, more than the limit of {max_pixels:,}')
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ImageError(f'{name} is {w}×{h}, more than {MAX_ASPECT} times longer than it is wide: photograph the leaf itself')
+    if nbytes and n > 1_000_000 and n > MAX_PIXELS_PER_BYTE * nbytes:
+        raise ImageError(f'{name} is {w}×{h} pixels in only {nbytes:,} bytes: a nearly empty canvas (a decompression bomb), refused')
+
+# %% ../nbs/01a_imaging.ipynb #aaa1e5a1
+def open_image(src, max_pixels: int = MAX_PIXELS, min_side: int | None = None) -> Image.Image:
+    "An RGB `PIL.Image` from a path, bytes or a PIL image: EXIF orientation applied, any mode converted, size limited; with `min_side`, a large JPEG is decoded at a reduced scale still 4 × `min_side` or more on its short side."
+    if isinstance(src, Image.Image): img = src
     else:
-        name = f'{str(src)!r}' if isinstance(src, (str, Path)) else 'upload'
+        name, nbytes = (f'{str(src)!r}', None) if isinstance(src, (str, Path)) else ('upload', None)
         if isinstance(src, (bytes, bytearray, memoryview)):
             if len(src) == 0: raise ImageError('the upload is empty (0 bytes)')
-            src = io.BytesIO(src)
-        elif isinstance(src, (str, Path)) and not Path(src).exists(): raise ImageError(f'{name} does not exist')
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('error', Image.DecompressionBombWarning)
-                img = Image.open(src)
-                if img.width * img.height > max_pixels:
-                    raise ImageError(f'{name} is {img.width}×{img.height} = {img.width * img.height:,} pixels, more than the limit of {max_pixels:,}')
-                img.load()
-        except ImageError: raise
-        except UnidentifiedImageError: raise ImageError(f'{name} is not an image Pillow can read') from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise ImageError(f'{name} is too large: {e}') from None
-        except (OSError, SyntaxError, ValueError) as e: raise ImageError(f'{name} is damaged or truncated: {e}') from None
+            nbytes, src = len(src), io.BytesIO(src)
+        elif isinstance(src, (str, Path)):
+            if not Path(src).exists(): raise ImageError(f'{name} does not exist')
+            nbytes = Path(src).stat().st_size
+        img = _decode(src, name, nbytes, max_pixels, min_side)
     try: img = ImageOps.exif_transpose(img)
     except Exception: pass   # a broken EXIF block is not a reason to refuse the pixels
     return _to_rgb(img)
 
+def _decode(fp, name: str, nbytes: int | None, max_pixels: int, min_side: int | None) -> Image.Image:
+    "Open with the allowed formats only, check the geometry from the header, then decode (JPEG scaled down when it can be)."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            img = Image.open(fp, formats=FORMATS)
+            check_geometry(img.size, name, nbytes, max_pixels)
+            if min_side and img.format == 'JPEG': img.draft(None, (4 * min_side, 4 * min_side))
+            img.load()
+            return img
+    except ImageError: raise
+    except UnidentifiedImageError: raise ImageError(f"{name} is not an image in a format plantvit reads ({', '.join(FORMATS)})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise ImageError(f'{name} is too large: {e}') from None
+    except (OSError, SyntaxError, ValueError) as e: raise ImageError(f'{name} is damaged or truncated: {e}') from None
+    except Exception as e: raise ImageError(f'{name} could not be decoded ({type(e).__name__}: {e})') from None   # a Pillow plugin's own failure
+
 def _to_rgb(img: Image.Image) -> Image.Image:
-    "RGB from any mode: alpha composited on white, 16-bit and float scaled to 8 bits, CMYK and palettes converted."
+    "RGB from any mode: alpha composited on white, 16-bit and float scaled to 8 bits (no float64 copy), CMYK and palettes converted."
     if img.mode == 'RGB': return img
     if img.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
-        a = np.asarray(img, dtype=np.float64)
-        hi = 65535.0 if img.mode.startswith('I;16') or a.max() > 255 else 255.0
-        return Image.fromarray(np.clip(a / hi * 255 + 0.5, 0, 255).astype(np.uint8)).convert('RGB')
+        a = np.asarray(img)
+        hi = 65535 if img.mode.startswith('I;16') or a.max() > 255 else 255
+        a = np.clip(a.astype(np.float32) * np.float32(255 / hi) + np.float32(0.5), 0, 255).astype(np.uint8)
+        return Image.fromarray(a).convert('RGB')
     if img.mode == 'P' and 'transparency' in img.info: img = img.convert('RGBA')
     if img.mode in ('RGBA', 'LA', 'PA'):
         rgba = img.convert('RGBA')
@@ -87,9 +111,9 @@ def normalize(a: np.ndarray, mean, std) -> np.ndarray:
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
-def prepare(img, prep: dict) -> np.ndarray:
+def prepare(img, prep: dict, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     "A photo (path, bytes or PIL) → the model's (3, H, W) float32 input under a preprocessing spec (`Preprocessing.to_dict()`)."
     size = prep['input_size'][1]
     resize = int(np.floor(size / prep['crop_pct']))
-    sq = resize_square(open_image(img), resize, prep['interpolation'])
+    sq = resize_square(open_image(img, max_pixels, min_side=resize), resize, prep['interpolation'])
     return normalize(center_crop(sq, size), prep['mean'], prep['std'])

@@ -131,7 +131,7 @@ class Predictor:
 
     def prepare(self, image) -> np.ndarray:
         "A photo (bytes, path or PIL image) → the (1, C, H, W) float32 input, exactly as training validated."
-        return prepare(open_image(image, self.max_pixels), self.preprocessing)[None]
+        return prepare(image, self.preprocessing, self.max_pixels)[None]
 
     def outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
         "The model's outputs for a prepared batch."

@@ -4,27 +4,28 @@
 
 # %% ../nbs/08_serve.ipynb #30f70edb
 from __future__ import annotations
-import asyncio, contextlib, json, logging, mimetypes, os, time
+import asyncio, contextlib, json, logging, mimetypes, os, socket, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields as dc_fields
 from pathlib import Path
 from typing import Optional
 from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 import plantvit
 from .imaging import ImageError, sniff_image
 from .predict import Predictor, Prediction
+from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, error_response, release_memory, timed_http
+from .surface import AppFiles, SecurityHeaders, docs_router
 
 mimetypes.add_type('application/wasm', '.wasm')   # TF.js's wasm backend needs this type; Python 3.11 does not know it
 
 # %% auto #0
 __all__ = ['ERRORS', 'ERROR_HANDLERS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut',
-           'BatchItem', 'BatchOut', 'Health', 'BodyLimit', 'web_folder', 'create_app', 'free_port', 'server_process',
-           'serve']
+           'BatchItem', 'BatchOut', 'Health', 'web_folder', 'create_app', 'free_port', 'server_process', 'serve']
 
 # %% ../nbs/08_serve.ipynb #ed9c3442
 @dataclass
@@ -38,6 +39,14 @@ class ServeSettings:
     workers: Optional[int] = None         # inferences at once (worker threads); None: one per core
     max_upload_mb: float = 10.0           # largest photo accepted
     max_batch: int = 32                   # most photos in one /predict/batch request
+    max_batch_mb: float = 50.0            # largest /predict/batch request body
+    queue: Optional[int] = None           # requests waiting beyond the 2 per worker in the inference pool; None: 32 per worker; over it, 503
+    shed_delay_s: float = 0.25            # a 503 for a full queue waits this long (paces clients that resend at once)
+    deadline_s: float = 10.0              # longest wait in the queue before 503 (0: no limit)
+    header_timeout_s: float = 10.0        # a request's line and headers must arrive within this
+    body_timeout_s: float = 30.0          # a request body's next chunk must arrive within this (else 408)
+    keep_alive_s: float = 5.0             # an idle keep-alive connection is closed after this
+    max_requests: Optional[int] = None    # exit after this many requests, for a supervisor to start a fresh process (None: never)
     web: Optional[str] = None             # the web app's folder; None: the installed one, else web/ of a checkout
 
     @classmethod
@@ -51,8 +60,9 @@ class ServeSettings:
             try: kw[f.name] = typ(v)
             except ValueError: raise ValueError(f'PLANTVIT_{f.name.upper()}={v!r} is not a valid {typ.__name__}') from None
         s = cls(**(kw | overrides))
-        if s.max_upload_mb <= 0 or s.max_batch < 1 or s.threads < 1 or (s.workers is not None and s.workers < 1):
-            raise ValueError(f'max_upload_mb, max_batch, threads and workers must be positive: {s}')
+        if min(s.max_upload_mb, s.max_batch_mb, s.max_batch, s.threads, s.workers or 1, s.header_timeout_s, s.body_timeout_s, s.keep_alive_s) <= 0:
+            raise ValueError(f'max_upload_mb, max_batch_mb, max_batch, threads, workers and the timeouts must be positive: {s}')
+        if (s.queue is not None and s.queue < 0) or s.deadline_s < 0 or s.shed_delay_s < 0: raise ValueError(f'queue, deadline_s and shed_delay_s cannot be negative: {s}')
         return s
 
     @property
@@ -96,7 +106,7 @@ class PredictionOut(BaseModel):
 
 class ErrorOut(BaseModel):
     "The body of every error response: what went wrong, in a sentence."
-    error: str = Field(description='too_large, empty, unsupported_type, undecodable, missing_field, invalid_request, too_many, bad_request, internal')
+    error: str = Field(description='too_large, empty, unsupported_type, undecodable, missing_field, invalid_request, too_many, bad_request, timeout, busy, internal')
     detail: str
 
 class BatchItem(BaseModel):
@@ -112,44 +122,14 @@ class BatchOut(BaseModel):
 
 class Health(BaseModel):
     "What `/health` reports: status, model, and whether a browser model is there."
-    status: str; model: str; bundle: str; species: int; classes: int; ood: bool; browser_model: bool; version: str; workers: int
+    status: str; model: str; bundle: str = Field(description="the bundle folder's name (no path)"); species: int; classes: int
+    ood: bool; browser_model: bool; version: str; workers: int
+    admission: dict[str, int] = Field(description='slots (2 per worker) and queue (the limits), running and waiting now, served, shed (503 at once), expired (503 after the deadline) and dropped (client gone) so far')
 
 ERRORS = {s: {'model': ErrorOut, 'description': d} for s, d in
           [(400, 'the upload is empty or claims to be an image but cannot be decoded'), (413, 'the upload is over the size limit'),
-           (415, 'the upload is not an image'), (422, 'the multipart field is missing or the request is malformed')]}
-
-# %% ../nbs/08_serve.ipynb #485b63dc
-class BodyLimit:
-    "ASGI middleware: 413 with a JSON error for a request body over `limit_for(path)` bytes, checked before and while reading."
-    def __init__(self, app, limit_for):
-        self.app, self.limit_for = app, limit_for
-
-    async def __call__(self, scope, receive, send):
-        if scope['type'] != 'http' or scope['method'] not in ('POST', 'PUT', 'PATCH'):
-            return await self.app(scope, receive, send)
-        limit = self.limit_for(scope['path'])
-        length = dict(scope['headers']).get(b'content-length')
-        too_big = lambda n: _error_response(413, 'too_large', f'the request body is {n / 1e6:.1f} MB, more than the limit of {limit / 1e6:g} MB')
-        if length is not None and length.isdigit() and int(length) > limit:
-            return await too_big(int(length))(scope, receive, send)
-        body, more = [], True
-        seen = 0
-        while more:                                            # read (bounded) before the app parses anything
-            msg = await receive()
-            if msg['type'] == 'http.disconnect': return
-            chunk = msg.get('body', b''); seen += len(chunk); more = msg.get('more_body', False)
-            if seen > limit: return await too_big(seen)(scope, receive, send)
-            body.append(chunk)
-        data = b''.join(body); sent = False
-        async def replay():
-            nonlocal sent
-            if sent: return await receive()
-            sent = True
-            return {'type': 'http.request', 'body': data, 'more_body': False}
-        return await self.app(scope, replay, send)
-
-def _error_response(status: int, kind: str, detail: str) -> JSONResponse:
-    return JSONResponse({'error': kind, 'detail': detail}, status_code=status)
+           (415, 'the upload is not an image'), (422, 'the multipart field is missing or the request is malformed'),
+           (408, 'the request body stalled'), (503, 'the server is at capacity: retry after the `Retry-After` seconds')]}
 
 # %% ../nbs/08_serve.ipynb #1157c212
 def web_folder(settings: ServeSettings) -> Path | None:
@@ -162,56 +142,68 @@ def web_folder(settings: ServeSettings) -> Path | None:
 # %% ../nbs/08_serve.ipynb #0b3a5ff0
 _log = logging.getLogger('plantvit.serve')
 
-async def _upload_error(request: Request, e: UploadError): return _error_response(e.status, e.kind, str(e))
+async def _upload_error(request: Request, e: UploadError): return error_response(e.status, e.kind, str(e))
+
+async def _busy(request: Request, e: Busy): return error_response(503, 'busy', str(e), headers={'Retry-After': str(e.retry_after)})
+
+async def _gone(request: Request, e: ClientGone): return Response(status_code=499)   # nginx's 'client closed request': nobody reads it
 
 async def _invalid(request: Request, e: RequestValidationError):
     "A missing form field says how to send the photo; other validation errors say which field and why."
     missing = [str(err['loc'][-1]) for err in e.errors() if err.get('type') == 'missing']
     detail = (f"the multipart form field {', '.join(map(repr, missing))} is missing: send the photo as multipart/form-data, "
               f"e.g. curl -F image=@leaf.jpg" if missing else '; '.join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
-    return _error_response(422, 'missing_field' if missing else 'invalid_request', detail)
+    return error_response(422, 'missing_field' if missing else 'invalid_request', detail)
 
 async def _http(request: Request, e: StarletteHTTPException):   # malformed multipart, unknown path, wrong method
     kind = {400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed'}.get(e.status_code, 'http_error')
     detail = 'the request body is not valid multipart/form-data' if e.detail == 'Invalid multipart data.' else str(e.detail)
-    return _error_response(e.status_code, kind, detail)
+    headers = dict(getattr(e, 'headers', None) or {})
+    if e.status_code == 405: headers.setdefault('Allow', 'GET, HEAD')      # the static files' 405 names none
+    return error_response(e.status_code, kind, detail, headers=headers or None)
 
 async def _internal(request: Request, e: Exception):
     _log.exception('internal error on %s', request.url.path)
-    return _error_response(500, 'internal', f'internal error ({type(e).__name__}); the server keeps serving')
+    return error_response(500, 'internal', f'internal error ({type(e).__name__}); the server keeps serving')
 
-ERROR_HANDLERS = {UploadError: _upload_error, RequestValidationError: _invalid, StarletteHTTPException: _http, Exception: _internal}
+ERROR_HANDLERS = {UploadError: _upload_error, Busy: _busy, ClientGone: _gone, RequestValidationError: _invalid,
+                  StarletteHTTPException: _http, Exception: _internal}
 
 # %% ../nbs/08_serve.ipynb #41b9bdd4
 router = APIRouter()
 
 async def _diagnose(request: Request, upload: UploadFile) -> Prediction:
-    "Check one upload, then run the app's predictor on it in the inference pool (off the event loop)."
+    "Wait for a worker (`Admission`), then read and check the upload and run the predictor on it in the inference pool."
     st = request.app.state
-    data = await upload.read()
     name = repr(upload.filename) if upload.filename else 'the upload'
-    check_upload(data, upload.content_type, st.settings.max_bytes, name)
-    try: return await asyncio.get_running_loop().run_in_executor(st.pool, st.predictor.predict, data)
-    except ImageError as e: raise UploadError(400, 'undecodable', f'{name} could not be decoded as an image: {e}') from None
+    async with st.admission.slot(request):        # the photo's bytes are read into memory only when a worker is free
+        data = await upload.read()
+        check_upload(data, upload.content_type, st.settings.max_bytes, name)
+        try: return await asyncio.get_running_loop().run_in_executor(st.pool, st.predictor.predict, data)
+        except ImageError as e: raise UploadError(400, 'undecodable', f'{name} could not be decoded as an image: {e}') from None
 
 @router.post('/predict', response_model=PredictionOut, responses=ERRORS, summary='Diagnose one leaf photo')
-async def predict(request: Request, image: UploadFile = File(..., description='the photo (JPEG, PNG, WebP, GIF, BMP or TIFF)')):
+async def predict(request: Request, image: UploadFile = File(..., description='the photo (JPEG, PNG, WebP, GIF, BMP or TIFF; at most '
+                  'PLANTVIT_MAX_UPLOAD_MB, default 10 MB)', json_schema_extra={'minLength': 1})):
     return (await _diagnose(request, image)).to_dict()
 
 @router.post('/predict/batch', response_model=BatchOut, responses=ERRORS, summary='Diagnose several photos')
-async def predict_batch(request: Request, images: list[UploadFile] = File(..., description='the photos, at most PLANTVIT_MAX_BATCH (default 32)')):
+async def predict_batch(request: Request, images: list[UploadFile] = File(..., description='the photos, at most PLANTVIT_MAX_BATCH '
+                        '(default 32) in at most PLANTVIT_MAX_BATCH_MB (default 50 MB)', json_schema_extra={'minItems': 1})):
     limit = request.app.state.settings.max_batch
     if len(images) > limit: raise UploadError(413, 'too_many', f'{len(images)} photos in one request, more than the limit of {limit}')
     async def one(u: UploadFile) -> dict:
         try: return {'filename': u.filename, 'prediction': (await _diagnose(request, u)).to_dict(), 'status': 200}
         except UploadError as e: return {'filename': u.filename, 'error': {'error': e.kind, 'detail': str(e)}, 'status': e.status}
+        except Busy as e: return {'filename': u.filename, 'error': {'error': 'busy', 'detail': str(e)}, 'status': 503}
     return {'results': await asyncio.gather(*map(one, images))}
 
-@router.get('/health', response_model=Health, summary='Is the model loaded?')
+@router.api_route('/health', methods=['GET', 'HEAD'], response_model=Health, summary='Is the model loaded? (HEAD: the status alone)')
 async def health(request: Request):
     st = request.app.state; p, t = st.predictor, st.predictor.taxonomy
-    return {'status': 'ok', 'model': p.name, 'bundle': str(p.bundle.path), 'species': t.n_species, 'classes': t.n_pairs,
-            'ood': p.detector is not None, 'browser_model': st.browser is not None, 'version': plantvit.__version__, 'workers': st.workers}
+    return {'status': 'ok', 'model': p.name, 'bundle': p.bundle.path.name, 'species': t.n_species, 'classes': t.n_pairs,
+            'ood': p.detector is not None, 'browser_model': st.browser is not None, 'version': plantvit.__version__,
+            'workers': st.workers, 'admission': st.admission.snapshot()}
 
 @router.get('/taxonomy', summary="The species and their diseases, with ids (the bundle's taxonomy.json)")
 async def taxonomy(request: Request): return request.app.state.predictor.taxonomy.to_dict()
@@ -231,22 +223,27 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     predictor = predictor or Predictor(settings.bundle, kind=settings.model, threads=settings.threads)
     workers = settings.workers or os.cpu_count() or 1
     pool = ThreadPoolExecutor(workers, thread_name_prefix='plantvit-infer')
-    app = FastAPI(title='plantvit', version=plantvit.__version__,
+    app = FastAPI(title='plantvit', version=plantvit.__version__, docs_url=None, redoc_url=None,   # /docs: surface.docs_router
                   description='Hierarchical plant-disease diagnosis from a leaf photo: the species first, then the disease '
                               f'among that species\' diseases. Model: {predictor.name}; species: {", ".join(predictor.taxonomy.species)}.')
     browser = predictor.bundle.path / 'browser'
     browser = browser if (browser / 'routing.json').is_file() else None
     app.state.predictor, app.state.settings, app.state.pool, app.state.workers, app.state.browser = predictor, settings, pool, workers, browser
+    idle = lambda: asyncio.get_running_loop().run_in_executor(None, release_memory)
+    app.state.admission = Admission(2 * workers, 32 * workers if settings.queue is None else settings.queue, settings.deadline_s, on_idle=idle)
+    app.state.web = web = web_folder(settings)
     app.router.add_event_handler('shutdown', lambda: pool.shutdown(wait=False))
     for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
-    app.include_router(router)
+    app.include_router(router); app.include_router(docs_router)
     if browser is not None: app.mount('/browser', StaticFiles(directory=browser), name='browser')
-    if (web := web_folder(settings)) is not None: app.mount('/', StaticFiles(directory=web, html=True), name='web')
+    if web is not None: app.router.default = AppFiles(directory=web)   # what no route matches (a mount at / would hide 405s)
     else: app.add_api_route('/', lambda: _NO_WEB_APP, response_class=HTMLResponse, include_in_schema=False)
     def limit_for(path: str) -> int:
         slack = 64 * 1024
-        return settings.max_bytes * settings.max_batch + slack if path.rstrip('/') == '/predict/batch' else settings.max_bytes + slack
-    app.add_middleware(BodyLimit, limit_for=limit_for)
+        return int(settings.max_batch_mb * 1e6) + slack if path.rstrip('/') == '/predict/batch' else settings.max_bytes + slack
+    app.add_middleware(BodyLimit, limit_for=limit_for, timeout=settings.body_timeout_s)
+    app.add_middleware(Shed, admission_of=lambda scope: app.state.admission, delay=settings.shed_delay_s)   # before the body is read: the cheapest 503
+    app.add_middleware(SecurityHeaders)                                         # outermost: every response, 503s included
     return app
 
 # %% ../nbs/08_serve.ipynb #fc747ead
@@ -279,12 +276,22 @@ def server_process(env: dict | None = None, port: int | None = None, timeout: fl
         except subprocess.TimeoutExpired: proc.kill()
 
 # %% ../nbs/08_serve.ipynb #28feb731
+def _listen(host: str, port: int) -> socket.socket:
+    "The listening socket, bound before the server says it serves: a taken port is a one-line error."
+    try: return socket.create_server((host, port), family=socket.AF_INET6 if ':' in host else socket.AF_INET, backlog=2048)
+    except OSError as e: raise ValueError(f"cannot listen on {host}:{port}: {(e.strerror or str(e)).split(' (while')[0]}") from None
+
 def serve(settings: ServeSettings | None = None) -> int:
-    "Run the app under uvicorn until interrupted; returns the exit status."
+    "Run the app under uvicorn until interrupted: the model loaded and the port bound first, then the announcement; returns the exit status."
     import uvicorn
     settings = settings or ServeSettings.from_env()
-    app = create_app(settings)
+    app = create_app(settings)                    # loads the bundle and its model: a broken one is a BundleError here
+    for rel in app.state.predictor.bundle.unlisted:
+        print(f'plantvit serve: warning: {rel} is in the bundle folder but not checksummed in bundle.json', file=sys.stderr)
+    sock = _listen(settings.host, settings.port)
+    config = uvicorn.Config(app, log_level='warning', server_header=False, timeout_keep_alive=settings.keep_alive_s,
+                            http=timed_http(settings.header_timeout_s), limit_max_requests=settings.max_requests)
     print(f'plantvit serving {app.state.predictor.name} on http://{settings.host}:{settings.port} '
-          f'(docs at /docs; web app {"at /" if web_folder(settings) else "not installed"})', flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level='warning')
+          f'(docs at /docs; web app {"at /" if app.state.web else "not installed"})', flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -48,12 +48,17 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--workers', type=int, help='inference worker threads, i.e. photos processed at once (default: one per core)')
     p.add_argument('--max-upload-mb', type=float, help='largest upload accepted, in MB (default 10)')
     p.add_argument('--max-batch', type=int, help='most photos in one /predict/batch request (default 32)')
+    p.add_argument('--max-batch-mb', type=float, help='largest /predict/batch request body, in MB (default 50)')
+    p.add_argument('--queue', type=int, help='requests waiting beyond the 2 per worker in the inference pool; more get 503 (default: 32 per worker)')
+    p.add_argument('--max-requests', type=int, help='exit after this many requests, for a supervisor to restart (default: never)')
     p.add_argument('--web', help="folder of the web app served at / (default: the one installed with plantvit, else the checkout's web/)")
 
 COMMANDS['serve'] = (cmd_serve, _serve_args, dict(help='serve the web app and the HTTP API (default 127.0.0.1:8000)',
                       description='Serve POST /predict, POST /predict/batch, GET /health, /taxonomy, /model, the web app at / and the '
                       'OpenAPI docs at /docs. Every flag can also be set by an environment variable (PLANTVIT_HOST, PLANTVIT_PORT, '
-                      'PLANTVIT_BUNDLE, PLANTVIT_MODEL, PLANTVIT_THREADS, PLANTVIT_MAX_UPLOAD_MB, PLANTVIT_MAX_BATCH, PLANTVIT_WEB).'))
+                      'PLANTVIT_BUNDLE, PLANTVIT_MODEL, PLANTVIT_THREADS, PLANTVIT_MAX_UPLOAD_MB, PLANTVIT_MAX_BATCH, PLANTVIT_WEB, '
+                      'PLANTVIT_MAX_BATCH_MB, PLANTVIT_QUEUE, PLANTVIT_MAX_REQUESTS); the timeouts only by environment: '
+                      'PLANTVIT_DEADLINE_S (10), PLANTVIT_SHED_DELAY_S (0.25), PLANTVIT_HEADER_TIMEOUT_S (10), PLANTVIT_BODY_TIMEOUT_S (30), PLANTVIT_KEEP_ALIVE_S (5).'))
 
 
 # %% ../nbs/11d_use_commands.ipynb #8268ab0e

@@ -1,0 +1,150 @@
+"""Seed scale, end to end: every phase of plantvit at the design's 11,499 species × disease classes, measured.
+
+A synthetic data set with the design's class count: the class names of `organize_scale.py`'s 1.47M-file tree
+(`Species_XXXX___Disease_YY`), but over a long tail of species (1 to 60 diseases each, drawn from a Zipf law, seed 0),
+and a few tiny generated photos per class (48 px JPEGs: a colour per class, noise per photo). Every phase then runs in
+its own process, as a user would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the browser
+student, `serve` under load, `evaluate`, the model card), and the parent records its wall time, its peak RSS (the
+child's own, from `wait4`) and the size of what it wrote. Serving is measured at 8 clients against a 16-class bundle
+built the same way, in the same run.
+
+    .venv/bin/python bench/seed_scale.py --quick          # every phase, 1 photo a class, 32 px: under 90 s on 2 cores
+    .venv/bin/python bench/seed_scale.py                  # 3 photos a class, 64 px, 2 epochs; the table for bench/README.md
+
+`--quick` prints one JSON line per phase ({"phase", "classes", "seconds", "peak_rss_mb", ...}); the full run also
+prints a Markdown table. The browser phase converts to TF.js only when the converter environment exists
+(`tools/tfjs_env.sh`) and not with `--quick`; otherwise it stops at the student's ONNX.
+"""
+import argparse, json, os, resource, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+N_CLASSES = 11_499
+
+def long_tail(n_classes: int, max_diseases: int = 60, seed: int = 0) -> list[int]:
+    "Diseases per species, 1 to `max_diseases`, a Zipf-like long tail, summing to `n_classes`."
+    import numpy as np
+    rng, counts = np.random.default_rng(seed), []
+    while sum(counts) < n_classes:
+        counts.append(int(min(max_diseases, rng.zipf(1.8))))
+    counts[-1] -= sum(counts) - n_classes
+    return [c for c in counts if c > 0]
+
+def make_photos(dest: Path, n_classes: int, per_class: int, size: int = 48, seed: int = 0) -> dict:
+    "Class folders `Species_XXXX___Disease_YY` with `per_class` tiny JPEGs each, and a `non_plant` folder; returns the counts."
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    diseases = long_tail(n_classes) if n_classes > 100 else [4] * (n_classes // 4)
+    c = 0
+    for s, n in enumerate(diseases):
+        for d in range(n):
+            folder = dest / 'photos' / f'Species_{s:04d}___Disease_{d:02d}'; folder.mkdir(parents=True, exist_ok=True)
+            colour = rng.integers(30, 226, 3)
+            for k in range(per_class):
+                px = np.clip(colour + rng.normal(0, 25, (size, size, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(px).save(folder / f'leaf{c:05d}-{k}___shot.jpg', quality=85)
+            c += 1
+    (dest / 'non_plant').mkdir(parents=True, exist_ok=True)
+    for k in range(24):
+        px = np.clip(rng.integers(0, 255, 3) + rng.normal(0, 60, (size, size, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(px).save(dest / 'non_plant' / f'scene{k}.jpg', quality=85)
+    return {'species': len(diseases), 'classes': c, 'photos': c * per_class, 'max_diseases': max(diseases)}
+
+def du_mb(path: Path) -> float:
+    "Size of a file or folder tree, in MB."
+    path = Path(path)
+    if path.is_file(): return path.stat().st_size / 1e6
+    return sum(f.stat().st_size for f in path.rglob('*') if f.is_file()) / 1e6 if path.exists() else 0.0
+
+def run_phase(name: str, argv: list, env: dict | None = None, outputs=()) -> dict:
+    "Run one phase as a child process: wall time, the child's peak RSS (wait4), the sizes of its outputs; fails loudly."
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, env=os.environ | (env or {}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    res = {'phase': name, 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': round(usage.ru_maxrss / 1024, 1),
+           'outputs_mb': {Path(o).name: round(du_mb(o), 2) for o in outputs}}
+    if p.returncode != 0: raise SystemExit(f'phase {name} failed ({p.returncode}):\n{out[-4000:]}')
+    res['log_tail'] = out.strip().splitlines()[-1][:200] if out.strip() else ''
+    return res
+
+def plantvit(*args) -> list: return [sys.executable, '-m', 'plantvit.cli', '--quiet', *map(str, args)]
+
+def pipeline(work: Path, n_classes: int, a, tag: str) -> tuple[list, Path]:
+    "Every phase up to a bundle with its OOD detector, for `n_classes` classes under `work`; returns the phase records and the bundle."
+    rows = []
+    t = time.perf_counter(); counts = make_photos(work, n_classes, a.per_class)
+    rows.append({'phase': 'photos', 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': None, **counts,
+                 'outputs_mb': {'photos': round(du_mb(work / 'photos'), 2)}})
+    org, run, bundle = work / 'organized', work / 'run', work / 'bundle'
+    rows.append(run_phase('organize', plantvit('organize', work / 'photos', '--out', org, '--near-dup-distance', '-1'), outputs=[org]))
+    rows.append(run_phase('train', plantvit('train', org, '--out', run, '--pretrained', 'none', '--size', a.size, '--epochs', a.epochs,
+                                            '--bs', 64, '--threads', 2), outputs=[run]))
+    rows.append(run_phase('export', plantvit('export', run, '--out', bundle, '--manifest', org, '--calibration', 32), outputs=[bundle]))
+    rows.append(run_phase('calibrate', plantvit('calibrate', bundle, '--manifest', org)))
+    rows.append(run_phase('ood', plantvit('ood', bundle, '--manifest', org, '--non-plant', work / 'non_plant', '--no-package-photos'),
+                          outputs=[bundle / 'ood.npz']))
+    for r in rows: r['classes'] = n_classes; r['set'] = tag
+    return rows, bundle
+
+def browser_phase(work: Path, bundle: Path, a) -> dict:
+    "The browser student: its ONNX (stages left out, as `plantvit browser` exports it), and TF.js when the converter is there."
+    tfjs = ROOT / '.venv-tfjs' / 'bin' / 'python'
+    if not a.quick and tfjs.exists():
+        return run_phase('browser', plantvit('browser', bundle, '--student', work / 'run', '--manifest', work / 'organized',
+                                             '--non-plant', work / 'non_plant'), outputs=[bundle / 'browser'])
+    code = ("import sys; from pathlib import Path; from plantvit.train import load_checkpoint; from plantvit.export import to_onnx; "
+            "m, *_ = load_checkpoint(Path(sys.argv[1]) / 'best.pt'); to_onnx(m, Path(sys.argv[2]), stages=False)")
+    return run_phase('browser (student ONNX only)', [sys.executable, '-c', code, work / 'run', work / 'student.onnx'], outputs=[work / 'student.onnx'])
+
+def serve_phase(bundle: Path, n_requests: int) -> dict:
+    "`plantvit serve` on `bundle` under 8 clients posting generated leaves: p50, p99, requests/s."
+    sys.path.insert(0, str(ROOT / 'bench'))
+    from serve_load import load, multipart
+    from plantvit.serve import server_process
+    photos = sorted((bundle.parent / 'photos').rglob('*.jpg'))[:64]
+    bodies = [multipart(p.name, p.read_bytes()) for p in photos]
+    t = time.perf_counter()
+    with server_process({'PLANTVIT_BUNDLE': str(bundle)}, timeout=300) as (url, proc):
+        started = time.perf_counter() - t
+        port = int(url.rsplit(':', 1)[1])
+        load(port, bodies, 4, 64, 30)
+        r = load(port, bodies, 8, n_requests, 120)
+        rss = int(Path(f'/proc/{proc.pid}/status').read_text().split('VmRSS:')[1].split()[0]) / 1024
+        import urllib.request
+        t1 = time.perf_counter(); tax = urllib.request.urlopen(f'{url}/taxonomy').read(); tax_ms = 1000 * (time.perf_counter() - t1)
+    return {'phase': 'serve', 'seconds': round(started, 2), 'peak_rss_mb': round(rss, 1), 'p50_ms': round(r['p50_ms'], 1),
+            'p99_ms': round(r['p99_ms'], 1), 'rps': round(r['rps'], 1), 'errors': r['errors'],
+            'taxonomy_ms': round(tax_ms, 1), 'taxonomy_kb': round(len(tax) / 1e3, 1)}
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='1 photo a class, 32 px, 1 epoch: every phase in under 90 s')
+    ap.add_argument('--classes', type=int, default=N_CLASSES)
+    ap.add_argument('--work', type=Path, help='folder for the data and bundles (default: a temporary one, removed)')
+    ap.add_argument('--json', type=Path, help='also write the records here')
+    a = ap.parse_args()
+    a.per_class, a.size, a.epochs, n_req = (1, 32, 1, 200) if a.quick else (3, 64, 2, 1000)
+    work = a.work or Path(tempfile.mkdtemp(prefix='plantvit-seed-'))
+    t0, records = time.perf_counter(), []
+    def emit(r):
+        records.append(r); print(json.dumps({k: v for k, v in r.items() if k != 'log_tail'}), flush=True)
+    small_rows, small = pipeline(work / 'small', 16, a, '16 classes')
+    big_rows, big = pipeline(work / 'seed', a.classes, a, f'{a.classes} classes')
+    for r in big_rows: emit(r)
+    emit({**browser_phase(work / 'seed', big, a), 'classes': a.classes, 'set': f'{a.classes} classes'})
+    for tag, b, n in ((f'{a.classes} classes', big, a.classes), ('16 classes', small, 16)):
+        emit({**serve_phase(b, n_req), 'classes': n, 'set': tag})
+    emit({**run_phase('evaluate', plantvit('evaluate', work / 'seed' / 'photos', '--bundle', big, '--quick', '--out', work / 'evaluation'),
+                      outputs=[work / 'evaluation']), 'classes': a.classes, 'set': f'{a.classes} classes'})
+    card = "import sys, time; from plantvit.card import model_card; t = time.perf_counter(); c = model_card(sys.argv[1]); print(len(c), time.perf_counter() - t)"
+    emit({**run_phase('model card', [sys.executable, '-c', card, big], outputs=[big / 'MODEL_CARD.md']), 'classes': a.classes, 'set': f'{a.classes} classes'})
+    total = time.perf_counter() - t0
+    print(json.dumps({'phase': 'total', 'classes': a.classes, 'seconds': round(total, 1)}))
+    if a.json: a.json.write_text(json.dumps(records + small_rows, indent=1))
+    if not a.work: subprocess.run(['rm', '-rf', str(work)])
+    return 0
+
+if __name__ == '__main__': sys.exit(main())

@@ -2,13 +2,15 @@
 
 A synthetic data set with the design's class count: the class names of `organize_scale.py`'s 1.47M-file tree
 (`Species_XXXX___Disease_YY`), but over a long tail of species (1 to 60 diseases each, drawn from a Zipf law, seed 0),
-and a few tiny generated photos per class (48 px JPEGs: a colour per class, noise per photo). Every phase then runs in
+and a few tiny generated photos per class (48 px JPEGs: a colour per class, noise per photo; the second photo of
+each class (of every three) is named into val, the others into train, so that every class is in both; the 16-class
+set has 12 photos a class). Every phase then runs in
 its own process, as a user would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the browser
 student, `serve` under load, `evaluate`, the model card), and the parent records its wall time, its peak RSS (the
 child's own, from `wait4`) and the size of what it wrote. Serving is measured at 8 clients against a 16-class bundle
 built the same way, in the same run.
 
-    .venv/bin/python bench/seed_scale.py --quick          # every phase, 1 photo a class, 32 px: under 90 s on 2 cores
+    .venv/bin/python bench/seed_scale.py --quick          # every phase, 2 photos a class, 32 px: under 90 s on 2 cores
     .venv/bin/python bench/seed_scale.py                  # 3 photos a class, 64 px, 2 epochs; the table for bench/README.md
 
 `--quick` prints one JSON line per phase ({"phase", "classes", "seconds", "peak_rss_mb", ...}); the full run also
@@ -43,7 +45,8 @@ def make_photos(dest: Path, n_classes: int, per_class: int, size: int = 48, seed
             colour = rng.integers(30, 226, 3)
             for k in range(per_class):
                 px = np.clip(colour + rng.normal(0, 25, (size, size, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(px).save(folder / f'leaf{c:05d}-{k}___shot.jpg', quality=85)
+                split = 'val' if k % 3 == 1 else 'train'       # every class in train and in val (organize --split-from-name)
+                Image.fromarray(px).save(folder / f'leaf{c:05d}-{k}_{split}.jpg', quality=85)
             c += 1
     (dest / 'non_plant').mkdir(parents=True, exist_ok=True)
     for k in range(24):
@@ -57,17 +60,22 @@ def du_mb(path: Path) -> float:
     if path.is_file(): return path.stat().st_size / 1e6
     return sum(f.stat().st_size for f in path.rglob('*') if f.is_file()) / 1e6 if path.exists() else 0.0
 
+TIMEOUT = 600     # seconds a phase may run before it is stopped and reported as such (--timeout)
+
 def run_phase(name: str, argv: list, env: dict | None = None, outputs=()) -> dict:
-    "Run one phase as a child process: wall time, the child's peak RSS (wait4), the sizes of its outputs; fails loudly."
+    "Run one phase as a child process: wall time, the child's peak RSS (wait4), the sizes of its outputs; a failure or a timeout is reported, not hidden."
+    import threading
     t = time.perf_counter()
-    p = subprocess.Popen(argv, env=os.environ | (env or {}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    out = p.stdout.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile('w+') as log:
+        p = subprocess.Popen(argv, env=os.environ | (env or {}), stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        timer = threading.Timer(TIMEOUT, p.kill); timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel(); p.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0); out = log.read()
     res = {'phase': name, 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': round(usage.ru_maxrss / 1024, 1),
-           'outputs_mb': {Path(o).name: round(du_mb(o), 2) for o in outputs}}
-    if p.returncode != 0: raise SystemExit(f'phase {name} failed ({p.returncode}):\n{out[-4000:]}')
-    res['log_tail'] = out.strip().splitlines()[-1][:200] if out.strip() else ''
+           'outputs_mb': {Path(o).name: round(du_mb(o), 2) for o in outputs},
+           'status': 'ok' if p.returncode == 0 else f'stopped after {TIMEOUT} s' if p.returncode == -9 else f'failed ({p.returncode})'}
+    if p.returncode != 0: res['error'] = out.strip().splitlines()[-1][:300] if out.strip() else ''
     return res
 
 def plantvit(*args) -> list: return [sys.executable, '-m', 'plantvit.cli', '--quiet', *map(str, args)]
@@ -75,11 +83,11 @@ def plantvit(*args) -> list: return [sys.executable, '-m', 'plantvit.cli', '--qu
 def pipeline(work: Path, n_classes: int, a, tag: str) -> tuple[list, Path]:
     "Every phase up to a bundle with its OOD detector, for `n_classes` classes under `work`; returns the phase records and the bundle."
     rows = []
-    t = time.perf_counter(); counts = make_photos(work, n_classes, a.per_class)
+    t = time.perf_counter(); counts = make_photos(work, n_classes, a.per_class if n_classes > 100 else 12)   # 16 classes: enough val photos to calibrate
     rows.append({'phase': 'photos', 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': None, **counts,
                  'outputs_mb': {'photos': round(du_mb(work / 'photos'), 2)}})
     org, run, bundle = work / 'organized', work / 'run', work / 'bundle'
-    rows.append(run_phase('organize', plantvit('organize', work / 'photos', '--out', org, '--near-dup-distance', '-1'), outputs=[org]))
+    rows.append(run_phase('organize', plantvit('organize', work / 'photos', '--out', org, '--near-dup-distance', '-1', '--split-from-name'), outputs=[org]))
     rows.append(run_phase('train', plantvit('train', org, '--out', run, '--pretrained', 'none', '--size', a.size, '--epochs', a.epochs,
                                             '--bs', 64, '--threads', 2), outputs=[run]))
     rows.append(run_phase('export', plantvit('export', run, '--out', bundle, '--manifest', org, '--calibration', 32), outputs=[bundle]))
@@ -121,16 +129,18 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--quick', action='store_true', help='1 photo a class, 32 px, 1 epoch: every phase in under 90 s')
+    ap.add_argument('--quick', action='store_true', help='2 photos a class, 32 px, 1 epoch: every phase in under 90 s')
     ap.add_argument('--classes', type=int, default=N_CLASSES)
     ap.add_argument('--work', type=Path, help='folder for the data and bundles (default: a temporary one, removed)')
     ap.add_argument('--json', type=Path, help='also write the records here')
+    ap.add_argument('--timeout', type=float, default=600, help='seconds a phase may run before it is stopped (default 600)')
     a = ap.parse_args()
-    a.per_class, a.size, a.epochs, n_req = (1, 32, 1, 200) if a.quick else (3, 64, 2, 1000)
+    global TIMEOUT; TIMEOUT = a.timeout
+    a.per_class, a.size, a.epochs, n_req = (2, 32, 1, 200) if a.quick else (3, 64, 2, 1000)
     work = a.work or Path(tempfile.mkdtemp(prefix='plantvit-seed-'))
     t0, records = time.perf_counter(), []
     def emit(r):
-        records.append(r); print(json.dumps({k: v for k, v in r.items() if k != 'log_tail'}), flush=True)
+        records.append(r); print(json.dumps(r), flush=True)
     small_rows, small = pipeline(work / 'small', 16, a, '16 classes')
     big_rows, big = pipeline(work / 'seed', a.classes, a, f'{a.classes} classes')
     for r in big_rows: emit(r)
@@ -139,7 +149,8 @@ def main():
         emit({**serve_phase(b, n_req), 'classes': n, 'set': tag})
     emit({**run_phase('evaluate', plantvit('evaluate', work / 'seed' / 'photos', '--bundle', big, '--quick', '--out', work / 'evaluation'),
                       outputs=[work / 'evaluation']), 'classes': a.classes, 'set': f'{a.classes} classes'})
-    card = "import sys, time; from plantvit.card import model_card; t = time.perf_counter(); c = model_card(sys.argv[1]); print(len(c), time.perf_counter() - t)"
+    card = ("import sys; from plantvit.bundle import Bundle; from plantvit.card import model_card; b = Bundle(sys.argv[1]); "
+            "(b.path / 'MODEL_CARD.md').write_text(model_card(b.meta, b.metrics, b.taxonomy))")
     emit({**run_phase('model card', [sys.executable, '-c', card, big], outputs=[big / 'MODEL_CARD.md']), 'classes': a.classes, 'set': f'{a.classes} classes'})
     total = time.perf_counter() - t0
     print(json.dumps({'phase': 'total', 'classes': a.classes, 'seconds': round(total, 1)}))

@@ -146,6 +146,11 @@ def _card_citation(meta: dict, metrics: dict) -> list[str]:
             f"  year   = {{{made[:4] or 'n.d.'}}}", '}', '```']
 
 # %% ../nbs/05b_card.ipynb #ff9993af
+def _listed(items: list[str], limit: int = 30, sep: str = ', ') -> str:
+    "`items` joined, or at scale the first `limit` and how many more (the full list is the bundle's taxonomy.json)."
+    if len(items) <= limit: return sep.join(items)
+    return sep.join(items[:limit]) + f"{sep}… and {len(items) - limit:,} more (all in taxonomy.json)"
+
 def _card_model(meta: dict, ex: dict, taxonomy: Taxonomy) -> list[str]:
     "The card's bullets on the model: architecture, input and preprocessing, outputs, classes, export and INT8, from `bundle.json`'s fields and metrics.json's `export`."
     prep = meta['preprocessing']
@@ -159,7 +164,7 @@ def _card_model(meta: dict, ex: dict, taxonomy: Taxonomy) -> list[str]:
          f"shorter side is resized to {resize} px ({prep['interpolation']}), the centre {h}×{w} cropped, pixels scaled to "
          f"[0, 1] and normalised with mean {prep['mean']} and std {prep['std']} (`plantvit.imaging.prepare`).",
          f"- **Outputs**: {', '.join(f'`{o}`' for o in meta['outputs'])}.",
-         f"- **Species and diseases**: " + '; '.join(f"{s} ({', '.join(taxonomy.diseases_of(i))})" for i, s in enumerate(taxonomy.species)) + '.']
+         f"- **Species and diseases**: " + _listed([f"{s} ({', '.join(taxonomy.diseases_of(i))})" for i, s in enumerate(taxonomy.species)], sep='; ') + '.']
     if ex:
         onnx_, q = ex.get('onnx', {}), ex.get('quantization', {})
         L.append(f"- **Export**: PyTorch's {onnx_.get('exporter')} ONNX exporter, opset {onnx_.get('opset')}; parity with "
@@ -241,7 +246,7 @@ def _card_limits(metrics: dict, taxonomy: Taxonomy, sources: dict) -> list[str]:
             "(or healthy), with probabilities; when the disease is uncertain, answer at the species level.",
             "- Triage and learning: pointing a grower at what to look up or whom to ask.", '',
             '## Limits', '',
-            f"- **Only the species it knows** ({', '.join(taxonomy.species)}). " + (
+            f"- **Only the species it knows** ({_listed(taxonomy.species)}). " + (
                 "A leaf of another species is flagged as unknown only when its features are far from every known class; "
                 "a close relative of a known species can still be named as it." if metrics.get('ood') else
                 "Any other plant, or anything that is not a plant, is still given one of these names: this bundle has no "
@@ -251,7 +256,7 @@ def _card_limits(metrics: dict, taxonomy: Taxonomy, sources: dict) -> list[str]:
             *([f"- **Sharp, well-exposed photos.** Damage costs accuracy (Robustness, above): at worst {worst['perturbation']} "
                f"{worst['level']:g} takes {-100 * worst['delta_joint_top1']:.0f} points off the joint top-1 of {worst['source']} photos. "
                "Retake a blurred or dark photo rather than trusting its answer."] if worst and worst['delta_joint_top1'] < -0.05 else []),
-            *([f"- **Known in one condition only**: " + '; '.join(f"{taxonomy.species[k]} ({taxonomy.diseases_of(k)[0].lower()})" for k in single)
+            *([f"- **Known in one condition only**: " + _listed([f"{taxonomy.species[k]} ({taxonomy.diseases_of(k)[0].lower()})" for k in single], sep='; ')
                + ". With nothing to tell that condition from, the answer stops at the species and asks for an expert."] if single else []),
             "- **One diagnosis per photo**; several diseases on one leaf, pests and nutrient deficiencies outside the classes "
             "are not recognised as such.",

@@ -20,12 +20,16 @@ def _card_per_class(metrics: dict) -> list[str]:
     rows, split = (test_rows, 'test') if test_rows else ((val['rows'], val['split']) if val else (None, None))
     if not rows: return []
     pct = lambda v: 'n/a' if v is None else _pct(v)
+    n_all, shown = len(rows), rows
+    if n_all > 50:                                 # at scale: the weakest classes here, every class in metrics.json
+        shown = sorted(rows, key=lambda r: (r['f1'] if r['f1'] is not None else -1, -r['n']))[:20]
     mistaken = lambda r: f"{r['most_confused_with']} ({r['times']})" if r['most_confused_with'] else ''
     return [f"Per class and source, on the {split} split (the joint class: species and disease both right). Precision is among the "
-            "photos of that source the model gave the class; \"mistaken for\" is the wrong answer given most often (how many times):", '',
+            "photos of that source the model gave the class; \"mistaken for\" is the wrong answer given most often (how many times)"
+            + (f". The 20 classes with the lowest F1 of {n_all:,}; every class is in metrics.json's `per_class`:" if shown is not rows else ':'), '',
             '| source | species | disease | photos | recall | precision | F1 | mistaken for |', '|---|---|---|---|---|---|---|---|',
             *[f"| {r['source']} | {r['species']} | {r['disease']} | {r['n']:,} | {pct(r['recall'])} | {pct(r['precision'])} | "
-              f"{pct(r['f1'])} | {mistaken(r)} |" for r in rows]]
+              f"{pct(r['f1'])} | {mistaken(r)} |" for r in shown]]
 
 def _card_robustness(rb: list[dict]) -> list[str]:
     "The card's lines on damaged photos, from metrics.json's `robustness` (written by `plantvit evaluate --record`)."

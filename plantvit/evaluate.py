@@ -20,7 +20,7 @@ from .taxonomy import Taxonomy
 __all__ = ['UNSEEN_OUTCOMES', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece',
            'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability', 'add_calibration',
            'unseen_table', 'answer_summary', 'wilson', 'metrics', 'class_table', 'species_table', 'confusion',
-           'plot_confusions']
+           'most_confused', 'plot_confusions']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -257,21 +257,25 @@ def metrics(ev: Evaluation) -> dict:
 
 # %% ../nbs/10_evaluate.ipynb #d6b92145
 def class_table(ev: Evaluation) -> pd.DataFrame:
-    "Per (source, species, disease): photos, joint recall, precision, F1, and the most frequent wrong answer."
+    "Per (source, species, disease): photos, joint recall, precision, F1, and the most frequent wrong answer; linear in photos, whatever the class count."
     tax, r = ev.taxonomy, ev.rows
-    pred, true = np.asarray(ev.outputs['joint_probs']).argmax(1), r.pair_id.to_numpy()
-    out = []
-    for (src, pid), g in r.groupby(['source', 'pair_id']):
-        i = g.index.to_numpy()
-        rec = float((pred[i] == pid).mean())
-        named = r.source.to_numpy() == src
-        prec = float((true[named & (pred == pid)] == pid).mean()) if (named & (pred == pid)).any() else float('nan')
-        wrong = pd.Series(pred[i][pred[i] != pid]).value_counts()
-        out.append({'source': src, 'species': tax.pair(pid)[0], 'disease': tax.pair(pid)[1], 'n': len(i), 'recall': rec,
-                    'precision': prec, 'f1': 2 * rec * prec / (rec + prec) if rec + prec > 0 else 0.0,
-                    'most_confused_with': tax.flat_label(int(wrong.index[0])) if len(wrong) else '',
-                    'times': int(wrong.iloc[0]) if len(wrong) else 0})
-    return pd.DataFrame(out)
+    d = pd.DataFrame({'source': r.source.astype(str).to_numpy(), 'true': r.pair_id.to_numpy(),
+                      'pred': np.asarray(ev.outputs['joint_probs']).argmax(1)})
+    d['hit'] = d.true == d.pred
+    t = d.groupby(['source', 'true']).hit.agg(n='size', recall='mean').reset_index()
+    said = d.groupby(['source', 'pred']).hit.agg(tp='sum', said='size').reset_index().rename(columns={'pred': 'true'})
+    t = t.merge(said, on=['source', 'true'], how='left')
+    t['precision'] = t.tp / t.said                             # of the photos answered as this class, the share that were; NaN: never answered
+    rp = t.recall + t.precision
+    t['f1'] = np.where(rp > 0, 2 * t.recall * t.precision / rp.where(rp > 0, 1), 0.0)
+    wrong = (d[~d.hit].groupby(['source', 'true', 'pred']).size().rename('times').reset_index()
+             .sort_values(['source', 'true', 'times', 'pred'], ascending=[True, True, False, True]).drop_duplicates(['source', 'true']))
+    t = t.merge(wrong, on=['source', 'true'], how='left')
+    names = tax.pairs
+    return pd.DataFrame({'source': t.source, 'species': [names[i][0] for i in t.true], 'disease': [names[i][1] for i in t.true],
+                         'n': t.n.astype(int), 'recall': t.recall.astype(float), 'precision': t.precision.astype(float), 'f1': t.f1.astype(float),
+                         'most_confused_with': [tax.flat_label(int(x)) if x == x else '' for x in t.pred],
+                         'times': t.times.fillna(0).astype(int)})
 
 def species_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species): photos and the four hierarchical accuracies."
@@ -296,10 +300,23 @@ def confusion(ev: Evaluation, species: str | None = None) -> pd.DataFrame:
     cm = confusion_matrix(r.pair_id[sel], pred, labels=ids + [-1])[:len(ids)]
     return pd.DataFrame(cm, index=names, columns=names + ['other species'])
 
-def plot_confusions(ev: Evaluation, size: float = 3.6):
-    "The species confusion and each species' disease confusion, side by side."
+def most_confused(ev: Evaluation, n: int = 20) -> pd.DataFrame:
+    "The `n` most frequent wrong answers: (true class, answered class, times, share of the true class's photos); what a confusion matrix shows, at any class count."
+    tax, r = ev.taxonomy, ev.rows
+    true, pred = r.pair_id.to_numpy(), np.asarray(ev.outputs['joint_probs']).argmax(1)
+    d = pd.DataFrame({'true': true, 'pred': pred})[true != pred]
+    t = d.groupby(['true', 'pred']).size().rename('times').reset_index().sort_values(['times', 'true', 'pred'], ascending=[False, True, True]).head(n)
+    per_class = np.bincount(true, minlength=tax.n_pairs)
+    return pd.DataFrame({'class': [tax.flat_label(int(x)) for x in t.true], 'answered': [tax.flat_label(int(x)) for x in t.pred],
+                         'times': t.times.astype(int).to_numpy(), 'share': (t.times / per_class[t.true]).astype(float).to_numpy()})
+
+def plot_confusions(ev: Evaluation, size: float = 3.6, max_species: int = 12):
+    "The species confusion (up to 30 species) and the disease confusion of at most `max_species` species (those with the most wrong answers), side by side."
     import matplotlib.pyplot as plt
-    panels = [(None, confusion(ev))] + [(s, confusion(ev, s)) for s in ev.taxonomy.species if (ev.rows.species == s).any()]
+    r, miss = ev.rows, ~np.asarray(ev.hits['joint_top1'], bool)
+    by = pd.DataFrame({'species': r.species.astype(str).to_numpy(), 'miss': miss}).groupby('species').miss.agg(['sum', 'size'])
+    worst = set(by.sort_values(['sum', 'size'], ascending=False).index[:max_species])
+    panels = ([(None, confusion(ev))] if ev.taxonomy.n_species <= 30 else []) + [(s, confusion(ev, s)) for s in ev.taxonomy.species if s in worst]
     fig, axs = plt.subplots(1, len(panels), figsize=(size * len(panels), size))
     for ax, (s, cm) in zip(np.atleast_1d(axs), panels):
         ax.imshow(cm.to_numpy() / np.maximum(1, cm.to_numpy().sum(1, keepdims=True)), cmap='Greens', vmin=0, vmax=1)
@@ -309,3 +326,4 @@ def plot_confusions(ev: Evaluation, size: float = 3.6):
         ax.set_title(s or 'species', fontsize=10); ax.set_xlabel('answer', fontsize=8)
     fig.tight_layout()
     return fig
+

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 from .bundle import Bundle
 from .ood import detector_identity
-from .evaluate import (EvaluateError, evaluation_rows, run_bundle, metrics, species_table, class_table, unseen_table,
+from .evaluate import (EvaluateError, evaluation_rows, run_bundle, metrics, species_table, class_table, most_confused, unseen_table,
                                calibration_report, plot_reliability, plot_confusions, _model_name)
 from .robustness import robustness, plot_robustness, background_probe, background_removed_accuracy
 from .explain import embedding_map, plot_embedding_map
 
 # %% auto #0
-__all__ = ['evaluation_report', 'record_evaluation', 'check_comparable', 'record_baseline']
+__all__ = ['REPORT_ROWS', 'evaluation_report', 'record_evaluation', 'check_comparable', 'record_baseline']
 
 # %% ../nbs/10c_report.ipynb #4dbe8206
 def _md(df: pd.DataFrame, digits: int = 4) -> str:
@@ -24,6 +24,16 @@ def _md(df: pd.DataFrame, digits: int = 4) -> str:
     fmt = lambda v: f'{v:.{digits}f}' if isinstance(v, float) else str(v)
     return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
                      ['| ' + ' | '.join(fmt(v) for v in r) + ' |' for r in df.itertuples(index=False)])
+
+REPORT_ROWS = 100   # a table longer than this goes to a CSV beside report.md, which shows its weakest rows
+
+def _md_or_file(t: pd.DataFrame, name: str, out: Path) -> list[str]:
+    "A table as Markdown lines; at scale (over `REPORT_ROWS` rows) written to `out/<name>.csv`, with its 20 weakest rows shown."
+    if len(t) <= REPORT_ROWS: return [_md(t)]
+    f = name.replace(' ', '_') + '.csv'; t.to_csv(out / f, index=False)
+    key = next((k for k in ('f1', 'joint_top1') if k in t), None)
+    weakest = t.sort_values([key, 'n'], ascending=[True, False]).head(20) if key else t.head(20)
+    return [f'{len(t):,} rows, all in [{f}]({f}); the 20 {"with the lowest " + key if key else "first"}:', '', _md(weakest)]
 
 def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kind: str | None = None,
                       threads: int | None = None, robust: bool = True, probe: bool = True, tsne: bool = True,
@@ -41,7 +51,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
         + (f', and {n_unseen:,} of classes the bundle does not know' if n_unseen else ''))
     ev = run_bundle(bundle, found, kind, threads)
     res = metrics(ev) | {'split': split}
-    tables = {'per species': species_table(ev), 'per class': class_table(ev)}
+    tables = {'per species': species_table(ev), 'per class': class_table(ev), 'most confused': most_confused(ev)}
     res['per_class'] = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}   # JSON has no NaN
                         for r in tables['per class'].to_dict('records')]
     if ev.unseen is not None: tables['classes the bundle does not know'] = unseen_table(ev)
@@ -67,7 +77,7 @@ def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kin
             c = res['calibration']
             L += ['', f"## Calibration (temperatures {c['temperature']} fitted on {c['fit_photos']} photos, measured on {c['test_photos']})", '',
                   _md(pd.DataFrame({k: c[k] for k in ('before', 'after')}).T.reset_index(names='')), '', '![](reliability.png)']
-        for name, t in tables.items(): L += ['', f'## {name[0].upper() + name[1:]}', '', _md(t)]
+        for name, t in tables.items(): L += ['', f'## {name[0].upper() + name[1:]}', ''] + _md_or_file(t, name, out)
         L += ['', '![](confusion.png)'] + (['', '![](robustness.png)'] if 'robustness' in figs else []) + (['', '![](embedding.png)'] if 'embedding' in figs else [])
         if res['unreadable']: L += ['', '## Unreadable photos', ''] + [f"- {u['path']}: {u['error']}" for u in res['unreadable']]
         for k, f in figs.items(): f.savefig(out / f'{k}.png', dpi=110, bbox_inches='tight')

@@ -15,9 +15,10 @@ $(BIN)/.installed: setup.py settings.ini
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $@
 
-# The web page's TF.js, from npm (served by plantvit serve; without it the page asks the server for every photo).
+# The web page's TF.js and the API docs' Swagger UI, from npm (served by plantvit serve; without them the page asks the
+# server for every photo). --ignore-scripts: no package needs one (core-js prints a banner, @scarf/scarf sends telemetry).
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
-	@if command -v npm >/dev/null; then cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	@if command -v npm >/dev/null; then cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the web page will send every photo to the server (install Node.js for the browser model)"; fi
 
 setup: $(BIN)/.installed web/node_modules/.package-lock.json

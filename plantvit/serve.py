@@ -206,7 +206,8 @@ async def health(request: Request):
             'workers': st.workers, 'admission': st.admission.snapshot()}
 
 @router.get('/taxonomy', summary="The species and their diseases, with ids (the bundle's taxonomy.json)")
-async def taxonomy(request: Request): return request.app.state.predictor.taxonomy.to_dict()
+async def taxonomy(request: Request):   # serialised once in create_app: 1.4 MB at 11,499 classes took 200 ms a request
+    return Response(request.app.state.taxonomy_json, media_type='application/json')
 
 @router.get('/model', summary="The bundle's manifest, metrics and model card")
 async def model(request: Request):
@@ -232,6 +233,7 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     idle = lambda: asyncio.get_running_loop().run_in_executor(None, release_memory)
     app.state.admission = Admission(2 * workers, 32 * workers if settings.queue is None else settings.queue, settings.deadline_s, on_idle=idle)
     app.state.web = web = web_folder(settings)
+    app.state.taxonomy_json = json.dumps(predictor.taxonomy.to_dict(), ensure_ascii=False, separators=(',', ':')).encode()
     app.router.add_event_handler('shutdown', lambda: pool.shutdown(wait=False))
     for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
     app.include_router(router); app.include_router(docs_router)

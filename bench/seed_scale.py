@@ -111,6 +111,7 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
     "`plantvit serve` on `bundle` under 8 clients posting generated leaves: p50, p99, requests/s."
     sys.path.insert(0, str(ROOT / 'bench'))
     from serve_load import load, multipart
+    from serve_soak import rss_mb
     from plantvit.serve import server_process
     photos = sorted((bundle.parent / 'photos').rglob('*.jpg'))[:64]
     bodies = [multipart(p.name, p.read_bytes()) for p in photos]
@@ -120,7 +121,7 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
         port = int(url.rsplit(':', 1)[1])
         load(port, bodies, 4, 64, 30)
         r = load(port, bodies, 8, n_requests, 120)
-        rss = int(Path(f'/proc/{proc.pid}/status').read_text().split('VmRSS:')[1].split()[0]) / 1024
+        rss = rss_mb(proc.pid)
         import urllib.request
         t1 = time.perf_counter(); tax = urllib.request.urlopen(f'{url}/taxonomy').read(); tax_ms = 1000 * (time.perf_counter() - t1)
     return {'phase': 'serve', 'seconds': round(started, 2), 'peak_rss_mb': round(rss, 1), 'p50_ms': round(r['p50_ms'], 1),

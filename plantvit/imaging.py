@@ -37,7 +37,7 @@ def open_image(src, max_pixels: int = MAX_PIXELS, min_side: int | None = None) -
     "An RGB `PIL.Image` from a path, bytes or a PIL image: EXIF orientation applied, any mode converted, size limited; with `min_side`, a large JPEG is decoded at a reduced scale still 4 × `min_side` or more on its short side."
     if isinstance(src, Image.Image): img = src
     else:
-        name, nbytes = (f'{str(src)!r}', None) if isinstance(src, (str, Path)) else ('upload', None)
+        name, nbytes = f'{str(src)!r}' if isinstance(src, (str, Path)) else 'upload', None
         if isinstance(src, (bytes, bytearray, memoryview)):
             if len(src) == 0: raise ImageError('the upload is empty (0 bytes)')
             nbytes, src = len(src), io.BytesIO(src)

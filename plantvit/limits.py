@@ -4,10 +4,11 @@
 
 # %% ../nbs/08a_limits.ipynb #0a783be2
 from __future__ import annotations
-import asyncio, contextlib, ctypes, ctypes.util, json, math, tempfile, time
+import asyncio, contextlib, ctypes, ctypes.util, math, tempfile, time
 
 # %% auto #0
-__all__ = ['Busy', 'ClientGone', 'Admission', 'Shed', 'release_memory', 'error_response', 'BodyLimit', 'timed_http']
+__all__ = ['Busy', 'ClientGone', 'Admission', 'Shed', 'release_memory', 'error_response', 'busy_response', 'BodyLimit',
+           'timed_http']
 
 # %% ../nbs/08a_limits.ipynb #9353afd6
 class Busy(Exception):
@@ -66,16 +67,15 @@ class Admission:
 # %% ../nbs/08a_limits.ipynb #21699c4b
 class Shed:
     "ASGI middleware: 503 with `Retry-After` for a POST to one of `paths` when `admission` is full, before its body is read, after `delay` s."
-    def __init__(self, app, admission_of, paths: tuple = ('/predict', '/predict/batch'), delay: float = 0.25):
-        self.app, self.admission_of, self.paths, self.delay = app, admission_of, paths, delay
+    def __init__(self, app, admission: Admission, paths: tuple = ('/predict', '/predict/batch'), delay: float = 0.25):
+        self.app, self.admission, self.paths, self.delay = app, admission, paths, delay
 
     async def __call__(self, scope, receive, send):
         if scope['type'] == 'http' and scope['method'] == 'POST' and scope['path'].rstrip('/') in self.paths:
-            adm = self.admission_of(scope)
-            if adm.full():
-                e = adm.shed()
+            if self.admission.full():
+                e = self.admission.shed()
                 if self.delay: await asyncio.sleep(self.delay)   # paces a client that resends at once; costs a timer, not CPU
-                return await error_response(503, 'busy', str(e), headers={'Retry-After': str(e.retry_after)})(scope, receive, send)
+                return await busy_response(e)(scope, receive, send)
         return await self.app(scope, receive, send)
 
 # %% ../nbs/08a_limits.ipynb #87749c92
@@ -96,6 +96,10 @@ def error_response(status: int, kind: str, detail: str, headers: dict | None = N
     "The JSON error every refusal answers with: `{\"error\": kind, \"detail\": detail}`."
     from fastapi.responses import JSONResponse
     return JSONResponse({'error': kind, 'detail': detail}, status_code=status, headers=headers)
+
+def busy_response(e: Busy):
+    "The 503 for a `Busy`, with its `Retry-After`: the same whether `Shed` or the endpoint refuses."
+    return error_response(503, 'busy', str(e), headers={'Retry-After': str(e.retry_after)})
 
 # %% ../nbs/08a_limits.ipynb #23ea4e30
 class BodyLimit:
@@ -163,11 +167,10 @@ def timed_http(header_timeout: float = 10.0):
             super().on_message_begin(); self._arm()
         def on_headers_complete(self):
             self._disarm(); super().on_headers_complete()
-        # h11 has no callbacks: its state says whether a head is complete
-        def data_received(self, data):
-            super().data_received(data)
-            if Base.__name__ == 'H11Protocol':
+        if Base.__name__ == 'H11Protocol':              # h11 has no callbacks: its state says whether a head is complete
+            def data_received(self, data):
                 import h11
+                super().data_received(data)
                 if self.conn.their_state is h11.IDLE and not self.transport.is_closing(): self._arm()
                 else: self._disarm()
     return TimedHttpProtocol

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 import plantvit
 from .imaging import ImageError, sniff_image
 from .predict import Predictor, Prediction
-from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, error_response, release_memory, timed_http
+from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, busy_response, error_response, release_memory, timed_http
 from .surface import AppFiles, SecurityHeaders, docs_router
 
 mimetypes.add_type('application/wasm', '.wasm')   # TF.js's wasm backend needs this type; Python 3.11 does not know it
@@ -144,7 +144,7 @@ _log = logging.getLogger('plantvit.serve')
 
 async def _upload_error(request: Request, e: UploadError): return error_response(e.status, e.kind, str(e))
 
-async def _busy(request: Request, e: Busy): return error_response(503, 'busy', str(e), headers={'Retry-After': str(e.retry_after)})
+async def _busy(request: Request, e: Busy): return busy_response(e)
 
 async def _gone(request: Request, e: ClientGone): return Response(status_code=499)   # nginx's 'client closed request': nobody reads it
 
@@ -244,7 +244,7 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
         slack = 64 * 1024
         return int(settings.max_batch_mb * 1e6) + slack if path.rstrip('/') == '/predict/batch' else settings.max_bytes + slack
     app.add_middleware(BodyLimit, limit_for=limit_for, timeout=settings.body_timeout_s)
-    app.add_middleware(Shed, admission_of=lambda scope: app.state.admission, delay=settings.shed_delay_s)   # before the body is read: the cheapest 503
+    app.add_middleware(Shed, admission=app.state.admission, delay=settings.shed_delay_s)   # before the body is read: the cheapest 503
     app.add_middleware(SecurityHeaders)                                         # outermost: every response, 503s included
     return app
 

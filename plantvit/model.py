@@ -15,7 +15,7 @@ from .taxonomy import Taxonomy
 from .backbones import create_backbone, feature_dim
 
 # %% auto #0
-__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead',
+__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'width_buckets', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead',
            'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices', 'WithStages',
            'HierarchicalLoss', 'decode']
 
@@ -32,40 +32,58 @@ def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list
     if empty: raise ValueError(f"species {empty[:5]} have no pairs: pair_species must name every species 0..{len(segments)-1}")
     return ps, segments
 
+def width_buckets(segments: Sequence[Sequence[int]]) -> list[tuple[int, list[int]]]:
+    "The species ids 0..S-1 grouped by their row width, the power of two at or above their number of diseases (1, 2, 4, …), narrowest first."
+    buckets = {}
+    for s, seg in enumerate(segments): buckets.setdefault(1 << (len(seg) - 1).bit_length(), []).append(s)
+    return sorted(buckets.items())
+
 class SegmentLogSoftmax(nn.Module):
     "log-softmax of pair logits within each species' segment"
     def __init__(self, pair_species: Sequence[int]): # the species id of each pair id, e.g. `Taxonomy.pair_species`
         super().__init__()
         ps, segments = _species_segments(pair_species)
-        dmax = max(map(len, segments))
-        # each species is one row of pair ids, padded with copies of its own first pair, which the mask drops after exp
-        self.register_buffer('index', torch.tensor([s + s[:1] * (dmax - len(s)) for s in segments], dtype=torch.long))
-        self.register_buffer('mask', torch.tensor([[1.] * len(s) + [0.] * (dmax - len(s)) for s in segments]))
+        index, mask, order, self.shapes = [], [], [], []
+        for width, species in width_buckets(segments):   # a row per species, padded with copies of its own first pair
+            for s in species:
+                seg = segments[s]; index += seg + seg[:1] * (width - len(seg)); mask += [1.] * len(seg) + [0.] * (width - len(seg))
+            self.shapes.append((len(species), width)); order += species
+        row = {s: i for i, s in enumerate(order)}
+        self.max_diseases = max(map(len, segments))      # the most diseases any one species has
         self.register_buffer('pair_species', torch.tensor(ps, dtype=torch.long))
+        # derived from pair_species, so left out of the state dict
+        self.register_buffer('index', torch.tensor(index, dtype=torch.long), persistent=False)   # the rows, flattened
+        self.register_buffer('mask', torch.tensor(mask), persistent=False)                        # 0 on the pad slots
+        self.register_buffer('pair_row', torch.tensor([row[s] for s in ps], dtype=torch.long), persistent=False)   # each pair's species row
 
     @property
     def n_species(self) -> int:
         "How many species (segments)."
-        return self.index.shape[0]
+        return sum(n for n, _ in self.shapes)
     @property
     def n_pairs(self) -> int:
         "How many species × disease pairs."
         return self.pair_species.shape[0]
-    @property
-    def max_diseases(self) -> int:
-        "The most diseases any one species has (the padded segment width)."
-        return self.index.shape[1]
-    def extra_repr(self) -> str: return f"{self.n_species} species, {self.n_pairs} pairs, at most {self.max_diseases} per species"
+    def extra_repr(self) -> str:
+        return (f"{self.n_species} species, {self.n_pairs} pairs, at most {self.max_diseases} per species; "
+                f"rows of width {', '.join(str(w) for _, w in self.shapes)}")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for k in ('index', 'mask'): state_dict.pop(prefix + k, None)   # checkpoints from before the width buckets kept these
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, pair_logits: Tensor) -> Tensor:
         "[B, P] pair logits → [B, P] log P(disease | species): each species' pairs log-softmaxed among themselves."
         if pair_logits.ndim != 2 or pair_logits.shape[1] != self.n_pairs:
             raise ValueError(f"expected pair logits of shape [B, {self.n_pairs}], got {tuple(pair_logits.shape)}")
-        S, D = self.index.shape
-        rows = pair_logits.index_select(1, self.index.flatten()).reshape(-1, S, D)   # [B, S, Dmax]  Gather, Reshape
-        top = rows.amax(-1, keepdim=True)                                             # [B, S, 1]     ReduceMax
-        lse = top + ((rows - top).exp() * self.mask).sum(-1, keepdim=True).log()      # [B, S, 1]     Sub Exp Mul ReduceSum Log Add
-        return pair_logits - lse.squeeze(-1).index_select(1, self.pair_species)       # [B, P]        Squeeze Gather Sub
+        slots, lse, start = pair_logits.index_select(1, self.index), [], 0                # [B, Σ rows × width]  Gather
+        for n, width in self.shapes:
+            rows = slots[:, start:start + n * width].reshape(-1, n, width)                 # [B, n, width]  Slice, Reshape
+            if width == 1: lse.append(rows[..., 0]); start += n; continue                  # one disease: its own logit
+            mask = self.mask[start:start + n * width].reshape(n, width); start += n * width
+            top = rows.amax(-1)                                                            # [B, n]   ReduceMax
+            lse.append(top + ((rows - top[..., None]).exp() * mask).sum(-1).log())         # [B, n]   Sub Exp Mul ReduceSum Log Add
+        return pair_logits - torch.cat(lse, 1).index_select(1, self.pair_row)              # [B, P]   Concat Gather Sub
 
 # %% ../nbs/03_model.ipynb #81dd7ab9
 OUTPUT_NAMES = ('species_logits', 'disease_logp', 'joint_probs', 'embedding')

@@ -2,20 +2,22 @@
 
 A synthetic data set with the design's class count: the class names of `organize_scale.py`'s 1.47M-file tree
 (`Species_XXXX___Disease_YY`), but over a long tail of species (1 to 60 diseases each, drawn from a Zipf law, seed 0),
-and a few tiny generated photos per class (48 px JPEGs: a colour per class, noise per photo; the second photo of
-each class (of every three) is named into val, the others into train, so that every class is in both; the 16-class
-set has 12 photos a class). Every phase then runs in
-its own process, as a user would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the browser
-student, `serve` under load, `evaluate`, the model card), and the parent records its wall time, its peak RSS (the
-child's own, from `wait4`) and the size of what it wrote. Serving is measured at 8 clients against a 16-class bundle
-built the same way, in the same run.
+and a few tiny generated photos per class (48 px JPEGs: a colour per class, noise per photo), named into train or val
+(`organize --split-from-name`) so that every class is in train. Every phase then runs in its own process, as a user
+would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the browser student, `serve` under load,
+`evaluate`, the model card), and the parent records its wall time, its peak RSS (the child's own, from `wait4`) and the
+size of what it wrote. Serving is measured at 8 clients against a 16-class bundle built by the same commands (12
+photos a class, all in one process), in the same run.
 
-    .venv/bin/python bench/seed_scale.py --quick          # every phase, 2 photos a class, 32 px: under 90 s on 2 cores
-    .venv/bin/python bench/seed_scale.py                  # 3 photos a class, 64 px, 2 epochs; the table for bench/README.md
+    .venv/bin/python bench/seed_scale.py --quick   # 1 train photo a class, 1 val photo in every 8th, timm's test_efficientnet at 32 px
+    .venv/bin/python bench/seed_scale.py           # 2 train + 1 val photo a class, Lite0 at 64 px, 2 epochs: bench/README.md's table
 
-`--quick` prints one JSON line per phase ({"phase", "classes", "seconds", "peak_rss_mb", ...}); the full run also
-prints a Markdown table. The browser phase converts to TF.js only when the converter environment exists
-(`tools/tfjs_env.sh`) and not with `--quick`; otherwise it stops at the student's ONNX.
+`--quick` checks that every phase holds at 11,499 classes, fast: its backbone is timm's 99k-weight `test_efficientnet`
+(256 features), so what it times is mostly what grows with the classes (the head, the taxonomy, the reports), not a
+real backbone; the full run is the one to read for a real model. It prints one JSON line per phase ({"phase",
+"classes", "seconds", "peak_rss_mb", ...}) and a last line with the total and the phases that failed (exit status 1 if
+any did). The browser phase converts to TF.js only when the converter environment exists (`tools/tfjs_env.sh`) and not
+with `--quick`; otherwise it stops at the student's ONNX.
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -32,27 +34,27 @@ def long_tail(n_classes: int, max_diseases: int = 60, seed: int = 0) -> list[int
     counts[-1] -= sum(counts) - n_classes
     return [c for c in counts if c > 0]
 
-def make_photos(dest: Path, n_classes: int, per_class: int, size: int = 48, seed: int = 0) -> dict:
-    "Class folders `Species_XXXX___Disease_YY` with `per_class` tiny JPEGs each, and a `non_plant` folder; returns the counts."
+def make_photos(dest: Path, n_classes: int, train: int, val: int, val_every: int = 1, size: int = 48, seed: int = 0) -> dict:
+    "Class folders `Species_XXXX___Disease_YY` with `train` tiny JPEGs each, `val` more in every `val_every`-th class, and a `non_plant` folder; returns the counts."
     import numpy as np
     from PIL import Image
     rng = np.random.default_rng(seed)
     diseases = long_tail(n_classes) if n_classes > 100 else [4] * (n_classes // 4)
-    c = 0
+    c = n_photos = 0
     for s, n in enumerate(diseases):
         for d in range(n):
             folder = dest / 'photos' / f'Species_{s:04d}___Disease_{d:02d}'; folder.mkdir(parents=True, exist_ok=True)
             colour = rng.integers(30, 226, 3)
-            for k in range(per_class):
+            splits = ['train'] * train + ['val'] * (val if c % val_every == 0 else 0)   # every class in train (organize --split-from-name)
+            for k, split in enumerate(splits):
                 px = np.clip(colour + rng.normal(0, 25, (size, size, 3)), 0, 255).astype(np.uint8)
-                split = 'val' if k % 3 == 1 else 'train'       # every class in train and in val (organize --split-from-name)
                 Image.fromarray(px).save(folder / f'leaf{c:05d}-{k}_{split}.jpg', quality=85)
-            c += 1
+            c += 1; n_photos += len(splits)
     (dest / 'non_plant').mkdir(parents=True, exist_ok=True)
     for k in range(24):
         px = np.clip(rng.integers(0, 255, 3) + rng.normal(0, 60, (size, size, 3)), 0, 255).astype(np.uint8)
         Image.fromarray(px).save(dest / 'non_plant' / f'scene{k}.jpg', quality=85)
-    return {'species': len(diseases), 'classes': c, 'photos': c * per_class, 'max_diseases': max(diseases)}
+    return {'species': len(diseases), 'classes': c, 'photos': n_photos, 'max_diseases': max(diseases)}
 
 def du_mb(path: Path) -> float:
     "Size of a file or folder tree, in MB."
@@ -80,22 +82,27 @@ def run_phase(name: str, argv: list, env: dict | None = None, outputs=()) -> dic
 
 def plantvit(*args) -> list: return [sys.executable, '-m', 'plantvit.cli', '--quiet', *map(str, args)]
 
-def pipeline(work: Path, n_classes: int, a, tag: str) -> tuple[list, Path]:
-    "Every phase up to a bundle with its OOD detector, for `n_classes` classes under `work`; returns the phase records and the bundle."
-    rows = []
-    t = time.perf_counter(); counts = make_photos(work, n_classes, a.per_class if n_classes > 100 else 12)   # 16 classes: enough val photos to calibrate
-    rows.append({'phase': 'photos', 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': None, **counts,
-                 'outputs_mb': {'photos': round(du_mb(work / 'photos'), 2)}})
+def commands(work: Path, a) -> dict[str, list]:
+    "The `plantvit` command lines, phase by phase, that make a bundle with its OOD detector from the photos under `work`."
     org, run, bundle = work / 'organized', work / 'run', work / 'bundle'
-    rows.append(run_phase('organize', plantvit('organize', work / 'photos', '--out', org, '--near-dup-distance', '-1', '--split-from-name'), outputs=[org]))
-    rows.append(run_phase('train', plantvit('train', org, '--out', run, '--pretrained', 'none', '--size', a.size, '--epochs', a.epochs,
-                                            '--bs', 64, '--threads', 2), outputs=[run]))
-    rows.append(run_phase('export', plantvit('export', run, '--out', bundle, '--manifest', org, '--calibration', 32), outputs=[bundle]))
-    rows.append(run_phase('calibrate', plantvit('calibrate', bundle, '--manifest', org)))
-    rows.append(run_phase('ood', plantvit('ood', bundle, '--manifest', org, '--non-plant', work / 'non_plant', '--no-package-photos'),
-                          outputs=[bundle / 'ood.npz']))
-    for r in rows: r['classes'] = n_classes; r['set'] = tag
-    return rows, bundle
+    return {'organize': ['organize', work / 'photos', '--out', org, '--near-dup-distance', '-1', '--split-from-name'],
+            'train': ['train', org, '--out', run, '--arch', a.arch, '--pretrained', 'none', '--size', a.size, '--epochs', a.epochs,
+                      '--bs', a.bs, '--threads', 2],
+            'export': ['export', run, '--out', bundle, '--manifest', org, '--calibration', 32],
+            'calibrate': ['calibrate', bundle, '--manifest', org],
+            'ood': ['ood', bundle, '--manifest', org, '--non-plant', work / 'non_plant', '--no-package-photos']}
+
+def photos_phase(work: Path, n_classes: int, **layout) -> dict:
+    t = time.perf_counter(); counts = make_photos(work, n_classes, **layout)
+    return {'phase': 'photos', 'seconds': round(time.perf_counter() - t, 2), 'peak_rss_mb': None, **counts,
+            'outputs_mb': {'photos': round(du_mb(work / 'photos'), 2)}}
+
+def baseline(work: Path, n_classes: int, a) -> tuple[dict, Path]:
+    "The same commands on `n_classes` classes (12 photos a class), all in one process: the bundle serving is compared with."
+    photos_phase(work, n_classes, train=8, val=4)
+    argv = [['--quiet', *map(str, c)] for c in commands(work, a).values()]
+    code = "import json, sys; from plantvit.cli import main; sys.exit(max(main(c) for c in json.loads(sys.argv[1])))"
+    return run_phase(f'{n_classes}-class bundle', [sys.executable, '-c', code, json.dumps(argv)], outputs=[work / 'bundle']), work / 'bundle'
 
 def browser_phase(work: Path, bundle: Path, a) -> dict:
     "The browser student: its ONNX (stages left out, as `plantvit browser` exports it), and TF.js when the converter is there."
@@ -103,7 +110,7 @@ def browser_phase(work: Path, bundle: Path, a) -> dict:
     if not a.quick and tfjs.exists():
         return run_phase('browser', plantvit('browser', bundle, '--student', work / 'run', '--manifest', work / 'organized',
                                              '--non-plant', work / 'non_plant'), outputs=[bundle / 'browser'])
-    code = ("import sys; from pathlib import Path; from plantvit.train import load_checkpoint; from plantvit.export import to_onnx; "
+    code = ("import sys; from pathlib import Path; from plantvit.model import load_checkpoint; from plantvit.export import to_onnx; "
             "m, *_ = load_checkpoint(Path(sys.argv[1]) / 'best.pt'); to_onnx(m, Path(sys.argv[2]), stages=False)")
     return run_phase('browser (student ONNX only)', [sys.executable, '-c', code, work / 'run', work / 'student.onnx'], outputs=[work / 'student.onnx'])
 
@@ -128,36 +135,42 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
             'p99_ms': round(r['p99_ms'], 1), 'rps': round(r['rps'], 1), 'errors': r['errors'],
             'taxonomy_ms': round(tax_ms, 1), 'taxonomy_kb': round(len(tax) / 1e3, 1)}
 
+QUICK = dict(layout=dict(train=1, val=1, val_every=8), arch='test_efficientnet', size=32, epochs=1, bs=128, requests=200)
+FULL = dict(layout=dict(train=2, val=1, val_every=1), arch='tf_efficientnet_lite0', size=64, epochs=2, bs=64, requests=1000)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--quick', action='store_true', help='2 photos a class, 32 px, 1 epoch: every phase in under 90 s')
+    ap.add_argument('--quick', action='store_true', help="one photo a class, timm's 99k-weight test_efficientnet at 32 px: every phase in under 90 s")
     ap.add_argument('--classes', type=int, default=N_CLASSES)
     ap.add_argument('--work', type=Path, help='folder for the data and bundles (default: a temporary one, removed)')
     ap.add_argument('--json', type=Path, help='also write the records here')
     ap.add_argument('--timeout', type=float, default=600, help='seconds a phase may run before it is stopped (default 600)')
     a = ap.parse_args()
     global TIMEOUT; TIMEOUT = a.timeout
-    a.per_class, a.size, a.epochs, n_req = (2, 32, 1, 200) if a.quick else (3, 64, 2, 1000)
+    for k, v in (QUICK if a.quick else FULL).items(): setattr(a, k, v)
     work = a.work or Path(tempfile.mkdtemp(prefix='plantvit-seed-'))
-    t0, records = time.perf_counter(), []
-    def emit(r):
-        records.append(r); print(json.dumps(r), flush=True)
-    small_rows, small = pipeline(work / 'small', 16, a, '16 classes')
-    big_rows, big = pipeline(work / 'seed', a.classes, a, f'{a.classes} classes')
-    for r in big_rows: emit(r)
-    emit({**browser_phase(work / 'seed', big, a), 'classes': a.classes, 'set': f'{a.classes} classes'})
-    for tag, b, n in ((f'{a.classes} classes', big, a.classes), ('16 classes', small, 16)):
-        emit({**serve_phase(b, n_req), 'classes': n, 'set': tag})
-    emit({**run_phase('evaluate', plantvit('evaluate', work / 'seed' / 'photos', '--bundle', big, '--quick', '--out', work / 'evaluation'),
-                      outputs=[work / 'evaluation']), 'classes': a.classes, 'set': f'{a.classes} classes'})
+    t0, records, tag = time.perf_counter(), [], f'{a.classes} classes'
+    def emit(r, n=a.classes):
+        r = {'phase': r.pop('phase'), 'classes': n, **r}; records.append(r); print(json.dumps(r), flush=True)
+    base, small = baseline(work / 'small', 16, a)
+    emit(base, 16)
+    big = work / 'seed'
+    emit(photos_phase(big, a.classes, **a.layout))
+    outputs = {'organize': [big / 'organized'], 'train': [big / 'run'], 'export': [big / 'bundle'], 'ood': [big / 'bundle' / 'ood.npz']}
+    for name, argv in commands(big, a).items():
+        emit(run_phase(name, plantvit(*argv), outputs=outputs.get(name, ())))
+    emit(browser_phase(big, big / 'bundle', a))
+    for b, n in ((big / 'bundle', a.classes), (small, 16)):
+        emit(serve_phase(b, a.requests), n)
+    emit(run_phase('evaluate', plantvit('evaluate', big / 'photos', '--bundle', big / 'bundle', '--quick', '--out', work / 'evaluation'),
+                   outputs=[work / 'evaluation']))
     card = ("import sys; from pathlib import Path; from plantvit.bundle import Bundle; from plantvit.card import model_card; "
             "b = Bundle(sys.argv[1]); Path(sys.argv[2]).write_text(model_card(b.meta, b.metrics, b.taxonomy))")   # beside the bundle: it stays verified
-    emit({**run_phase('model card', [sys.executable, '-c', card, big, work / 'MODEL_CARD.md'], outputs=[work / 'MODEL_CARD.md']),
-          'classes': a.classes, 'set': f'{a.classes} classes'})
-    total = time.perf_counter() - t0
-    print(json.dumps({'phase': 'total', 'classes': a.classes, 'seconds': round(total, 1)}))
-    if a.json: a.json.write_text(json.dumps(records + small_rows, indent=1))
+    emit(run_phase('model card', [sys.executable, '-c', card, big / 'bundle', work / 'MODEL_CARD.md'], outputs=[work / 'MODEL_CARD.md']))
+    failed = [r['phase'] for r in records if r.get('status', 'ok') != 'ok' or r.get('errors')]
+    print(json.dumps({'phase': 'total', 'classes': a.classes, 'seconds': round(time.perf_counter() - t0, 1), 'failed': failed}))
+    if a.json: a.json.write_text(json.dumps(records, indent=1))
     if not a.work: subprocess.run(['rm', '-rf', str(work)])
-    return 0
+    return 1 if failed else 0
 
 if __name__ == '__main__': sys.exit(main())

@@ -17,7 +17,7 @@ from .imaging import prepare, ImageError
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
            'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs',
-           'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
+           'species_rows', 'within_species', 'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -211,26 +211,29 @@ def prepare(self: Bundle, *images) -> np.ndarray:
     return np.stack([prepare(img, self.preprocessing) for img in images])
 
 # %% ../nbs/05_bundle.ipynb #388e1685
-def scale_outputs(outputs: dict, temperature: dict | None, pair_species) -> dict:
-    "`outputs` with `species_logits`/T_species, `disease_logp`/T_disease renormalised within each species, and `joint_probs` rebuilt."
+def scale_outputs(outputs: dict, temperature: dict | None, pair_species, chunk: int = 1024) -> dict:
+    "`outputs` with `species_logits`/T_species, `disease_logp`/T_disease renormalised within each species, and `joint_probs` rebuilt; `chunk` photos at a time."
     t = temperature or {}
     ts, td = float(t.get('species', 1.0)), float(t.get('disease', 1.0))
     if ts <= 0 or td <= 0: raise BundleError(f"temperatures must be positive, got {t}")
     if ts == 1 and td == 1: return dict(outputs)
     ps = np.asarray(pair_species)
-    sl = np.asarray(outputs['species_logits'], np.float64) / ts
-    dl = np.asarray(outputs['disease_logp'], np.float64) / td
     order = np.argsort(ps, kind='stable')                                   # each species' pairs side by side
     starts = np.r_[0, np.flatnonzero(np.diff(ps[order])) + 1]
     seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
-    d = dl[:, order]
-    m = np.maximum.reduceat(d, starts, axis=1)
-    lse = m + np.log(np.add.reduceat(np.exp(d - m[:, seg]), starts, axis=1))
-    dl_scaled = np.empty_like(dl); dl_scaled[:, order] = d - lse[:, seg]
-    sm = sl.max(1, keepdims=True)
-    log_ps = sl - sm - np.log(np.exp(sl - sm).sum(1, keepdims=True))
-    return dict(outputs) | {'species_logits': sl.astype(np.float32), 'disease_logp': dl_scaled.astype(np.float32),
-                            'joint_probs': np.exp(log_ps[:, ps] + dl_scaled).astype(np.float32)}
+    sl_all, dl_all = outputs['species_logits'], outputs['disease_logp']
+    out = {k: np.empty(np.shape(v), np.float32) for k, v in (('species_logits', sl_all), ('disease_logp', dl_all), ('joint_probs', dl_all))}
+    for a in range(0, len(sl_all), chunk):    # float64 temporaries of `chunk` rows: at 11,499 classes, 94 MB
+        sl = np.asarray(sl_all[a:a + chunk], np.float64) / ts
+        d = np.asarray(dl_all[a:a + chunk], np.float64)[:, order] / td
+        m = np.maximum.reduceat(d, starts, axis=1)
+        lse = m + np.log(np.add.reduceat(np.exp(d - m[:, seg]), starts, axis=1))
+        dl_scaled = np.empty_like(d); dl_scaled[:, order] = d - lse[:, seg]
+        sm = sl.max(1, keepdims=True)
+        log_ps = sl - sm - np.log(np.exp(sl - sm).sum(1, keepdims=True))
+        out['species_logits'][a:a + chunk], out['disease_logp'][a:a + chunk] = sl, dl_scaled
+        out['joint_probs'][a:a + chunk] = np.exp(log_ps[:, ps] + dl_scaled)
+    return dict(outputs) | out
 
 @patch(as_prop=True)
 def temperature(self: Bundle) -> dict:
@@ -249,6 +252,22 @@ def split_rule(self: Bundle) -> dict:
 def calibrated(self: Bundle, outputs: dict) -> dict:
     "`outputs` of this bundle's model with its temperatures applied (`scale_outputs`)."
     return scale_outputs(outputs, self.temperature, self.taxonomy.pair_species)
+
+# %% ../nbs/05_bundle.ipynb #48d64a9d
+def species_rows(pair_species) -> np.ndarray:
+    "The pair ids of each species as one row of an [S, Dmax] array (in pair order), padded with -1."
+    ps = np.asarray(pair_species, np.int64)
+    order, counts = np.argsort(ps, kind='stable'), np.bincount(ps)
+    rows = np.full((len(counts), counts.max()), -1, np.int64)
+    rows[ps[order], np.arange(len(ps)) - np.repeat(np.cumsum(counts) - counts, counts)] = order
+    return rows
+
+def within_species(values, species, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Each photo's `values` (N, P) on the pairs of its `species` (N,), `rows` from `species_rows`: (values (N, Dmax) in float64, -inf on the padding; their pair ids, -1 there)."
+    ids = rows[np.asarray(species, np.int64)]
+    v = np.take_along_axis(np.asarray(values), np.maximum(ids, 0), 1).astype(np.float64)
+    v[ids < 0] = -np.inf
+    return v, ids
 
 # %% ../nbs/05_bundle.ipynb #d352255e
 @patch
@@ -289,10 +308,13 @@ def progress(items, desc: str | None = None, total: int | None = None, unit: str
     return tqdm(items, desc=desc, total=total, file=sys.stderr, leave=False, unit=unit)
 
 # %% ../nbs/05_bundle.ipynb #cb7d698f
-def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None):
-    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal."
+def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None,
+                   keep=None):
+    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal; only the outputs named in `keep` (default all) are kept."
     xs, kept, errors = [], [], {}
-    outs = {k: [] for k in bundle.meta['outputs']}
+    unknown = set(keep or ()) - set(bundle.meta['outputs'])
+    if unknown: raise BundleError(f"the model has no output {', '.join(sorted(unknown))}: it has {', '.join(bundle.meta['outputs'])}")
+    outs = {k: [] for k in bundle.meta['outputs'] if keep is None or k in keep}
     def run_batch():
         if not xs: return
         o = bundle.run(np.stack(xs), kind=kind, threads=threads)

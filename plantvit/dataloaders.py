@@ -24,7 +24,7 @@ from .manifest import read_manifest
 
 # %% auto #0
 __all__ = ['ImageCache', 'build_cache', 'CenterCrop', 'CachedPixels', 'DecodedPixels', 'DataError', 'check_splits', 'LeafJitter',
-           'FieldNoise', 'leaf_augmentations', 'source_weights', 'hierarchical_dls']
+           'FieldNoise', 'leaf_augmentations', 'source_weights', 'cache_bytes', 'cache_fits', 'hierarchical_dls']
 
 # %% ../nbs/01b_dataloaders.ipynb #a5a1a8f8
 def _decode_row(job) -> tuple[str, bytes | None, str | None]:
@@ -169,16 +169,30 @@ def source_weights(df: pd.DataFrame, weights: dict | None) -> np.ndarray | None:
     return df.source.map(lambda s: float(weights.get(s, 1.0))).to_numpy()
 
 # %% ../nbs/01b_dataloaders.ipynb #8ad355e0
-def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool = True, augment: bool | str = True,
+def cache_bytes(n_photos: int, size: int) -> int:
+    "What the image cache of `n_photos` photos at `size` px takes on disk: a uint8 row of size × size × 3 each."
+    return n_photos * size * size * 3
+
+def cache_fits(n_photos: int, size: int, folder, spare: float = 0.1) -> tuple[bool, str]:
+    "Whether the cache fits on the disk that holds `folder` with `spare` of it to spare (counting the arrays a rebuild replaces), and why."
+    folder = Path(folder); here = next(p for p in (folder, *folder.parents) if p.exists())
+    free = shutil.disk_usage(here).free + sum(f.stat().st_size for f in folder.glob('images-*.u8'))
+    need = cache_bytes(n_photos, size)
+    return need * (1 + spare) <= free, f'the image cache needs {need / 1e9:.1f} GB at {size} px, {free / 1e9:.1f} GB free in {here}'
+
+def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool | str = 'auto', augment: bool | str = True,
                      num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
                      noise: float = 0., min_scale: float = 0.08, **kwargs):
-    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area."
+    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `cache` True, False (decode the originals every epoch) or 'auto' (the cache if it fits on disk); `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area."
     df, tax = read_manifest(data_dir)
     df = df[df.split.isin(['train', 'val'])].reset_index(drop=True)
     check_splits(df, tax)
     wgts = source_weights(df, oversample)
+    folder = Path(cache_dir or Path(data_dir) / 'cache')
+    if cache == 'auto':
+        cache, why = cache_fits(len(df), prep.resize_size, folder)
+        if not cache: print(f'{why}: decoding the original photos every epoch instead')
     if cache:
-        folder = Path(cache_dir or Path(data_dir) / 'cache')
         build_cache(df.path, folder, prep.resize_size, prep.interpolation)
         get_x = CachedPixels(folder)
     else: get_x = DecodedPixels(prep.resize_size, prep.interpolation)

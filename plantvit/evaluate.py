@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from .bundle import Bundle, BundleError, bundle_outputs, scale_outputs
+from .bundle import Bundle, BundleError, bundle_outputs, scale_outputs, species_rows, within_species
 from .data import organize
 from .manifest import in_taxonomy, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
@@ -17,10 +17,10 @@ from .metrics import METRIC_NAMES, hierarchical_hits
 from .taxonomy import Taxonomy
 
 # %% auto #0
-__all__ = ['UNSEEN_OUTCOMES', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece',
-           'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability', 'add_calibration',
-           'unseen_table', 'answer_summary', 'wilson', 'metrics', 'class_table', 'species_table', 'confusion',
-           'most_confused', 'plot_confusions']
+__all__ = ['UNSEEN_OUTCOMES', 'ANNOTATED_CELLS', 'LABELLED_ROWS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle',
+           'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
+           'add_calibration', 'unseen_table', 'answer_summary', 'wilson', 'metrics', 'class_table', 'species_table',
+           'confusion', 'most_confused', 'plot_confusions']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -105,13 +105,13 @@ def answer_confidence(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     return {'species': r['species'], 'species_prob': r['species_prob'], 'pair': r['pair'], 'confidence': r['confidence']}
 
 # %% ../nbs/10_evaluate.ipynb #851abf1e
-def _nll_joint(sl, dl, sid, pid, ps, t):
-    "Mean negative log-likelihood of the true (species, disease) pair with both levels divided by `t`."
+def _nll_joint(sl, within, pos, sid, t):
+    "Mean negative log-likelihood of the true (species, disease) pair with both levels divided by `t`; `within`: the true species' disease log-probabilities (`within_species`), `pos`: the true disease's column there."
     z = sl / t; z = z - z.max(1, keepdims=True)
     log_ps = z[np.arange(len(sid)), sid] - np.log(np.exp(z).sum(1))
-    d = np.where(ps[None] == sid[:, None], dl / t, -np.inf)
+    d = within / t
     m = d.max(1, keepdims=True)
-    log_pd = d[np.arange(len(pid)), pid] - (m[:, 0] + np.log(np.exp(d - m).sum(1)))
+    log_pd = d[np.arange(len(pos)), pos] - (m[:, 0] + np.log(np.exp(d - m).sum(1)))
     return float(-(log_ps + log_pd).mean())
 
 def _nll_species(logits, y, t):
@@ -121,10 +121,12 @@ def _nll_species(logits, y, t):
 def fit_temperature(outputs: dict, species_id, pair_id, pair_species, bounds=(0.05, 20.0)) -> dict[str, float]:
     "One temperature for both levels, minimising the NLL of the true joint class: `{'species': T, 'disease': T}`."
     from scipy.optimize import minimize_scalar
-    sl, dl = np.asarray(outputs['species_logits'], np.float64), np.asarray(outputs['disease_logp'], np.float64)
-    sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
+    sid, pid = np.asarray(species_id), np.asarray(pair_id)
+    sl = np.asarray(outputs['species_logits'], np.float64)
+    within, ids = within_species(outputs['disease_logp'], sid, species_rows(pair_species))   # photos × Dmax, not × P
+    pos = (ids == pid[:, None]).argmax(1)
     lo, hi = np.log(bounds[0]), np.log(bounds[1])
-    r = minimize_scalar(lambda lt: _nll_joint(sl, dl, sid, pid, ps, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
+    r = minimize_scalar(lambda lt: _nll_joint(sl, within, pos, sid, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
     t = float(np.exp(r.x))
     if min(r.x - lo, hi - r.x) < np.log(2):          # within a factor 2 of a bound: the NLL is flat there, nothing to fit
         why = 'no mistake among these photos to calibrate on' if r.x - lo < np.log(2) else 'the answers are mostly wrong on these photos'
@@ -310,6 +312,8 @@ def most_confused(ev: Evaluation, n: int = 20) -> pd.DataFrame:
     return pd.DataFrame({'class': [tax.flat_label(int(x)) for x in t.true], 'answered': [tax.flat_label(int(x)) for x in t.pred],
                          'times': t.times.astype(int).to_numpy(), 'share': (t.times / per_class[t.true]).astype(float).to_numpy()})
 
+ANNOTATED_CELLS, LABELLED_ROWS = 400, 40     # a panel over 20 × 20 cells loses its numbers, one over 40 rows its labels
+
 def plot_confusions(ev: Evaluation, size: float = 3.6, max_species: int = 12):
     "The species confusion (up to 30 species) and the disease confusion of at most `max_species` species (those with the most wrong answers), side by side."
     import matplotlib.pyplot as plt
@@ -320,9 +324,11 @@ def plot_confusions(ev: Evaluation, size: float = 3.6, max_species: int = 12):
     fig, axs = plt.subplots(1, len(panels), figsize=(size * len(panels), size))
     for ax, (s, cm) in zip(np.atleast_1d(axs), panels):
         ax.imshow(cm.to_numpy() / np.maximum(1, cm.to_numpy().sum(1, keepdims=True)), cmap='Greens', vmin=0, vmax=1)
-        for (i, j), v in np.ndenumerate(cm.to_numpy()): ax.text(j, i, v, ha='center', va='center', fontsize=8)
-        ax.set_xticks(range(cm.shape[1]), cm.columns, rotation=45, ha='right', fontsize=8)
-        ax.set_yticks(range(cm.shape[0]), cm.index, fontsize=8)
+        if cm.size <= ANNOTATED_CELLS:       # the counts in the cells while they can be read (and drawn in reasonable time)
+            for (i, j), v in np.ndenumerate(cm.to_numpy()): ax.text(j, i, v, ha='center', va='center', fontsize=8)
+        if cm.shape[0] <= LABELLED_ROWS:
+            ax.set_xticks(range(cm.shape[1]), cm.columns, rotation=45, ha='right', fontsize=8)
+            ax.set_yticks(range(cm.shape[0]), cm.index, fontsize=8)
         ax.set_title(s or 'species', fontsize=10); ax.set_xlabel('answer', fontsize=8)
     fig.tight_layout()
     return fig

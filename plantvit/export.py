@@ -14,8 +14,7 @@ from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
 from .data import IMAGE_EXTS
 from .manifest import read_manifest_for, read_split_rule
-from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages
-from .train import load_checkpoint
+from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages, load_checkpoint
 from .bundle import Bundle, write_manifest, progress, MODEL_FILES, MANIFEST_NAME, INPUT
 from .metrics import hierarchical_hits
 from .card import model_card, data_summary

@@ -83,7 +83,8 @@ def cmd_train(a: argparse.Namespace) -> int:
                   lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
                   oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
                   backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale,
-                  augment={'leaf': True, 'light': 'light', 'none': False}[a.augment], head='flat' if a.flat else 'hierarchical')
+                  augment={'leaf': True, 'light': 'light', 'none': False}[a.augment], head='flat' if a.flat else 'hierarchical',
+                  cache=False if a.no_cache else 'auto')
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -111,6 +112,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--flat', action='store_true', help='the flat baseline: one softmax over all species × disease classes, same backbone and budget')
     p.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
     p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
+    p.add_argument('--no-cache', action='store_true', help="decode the original photos every epoch instead of caching them resized (the default when the cache would not fit on disk)")
     p.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
     p.add_argument('--oversample', action='append', type=_source_weight, default=[], metavar='SOURCE=W',
                    help="draw SOURCE's training photos W times as often (e.g. ibean=2; repeatable; the epoch keeps its length)")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 import numpy as np
-from .bundle import Bundle, OUTPUT_NAMES
+from .bundle import Bundle, OUTPUT_NAMES, species_rows, within_species
 
 # %% auto #0
 __all__ = ['METRIC_NAMES', 'hierarchical_hits', 'update_metrics', 'figures_stamp']
@@ -19,8 +19,8 @@ def hierarchical_hits(outputs, species_id, pair_id, pair_species) -> dict[str, n
     if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
     sl, dl, jp = (np.asarray(o) for o in outputs[:3])
     sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
-    within = np.where(ps[None, :] == sid[:, None], dl, -np.inf)       # only the true species' diseases compete
-    top3 = np.argsort(-within, axis=1, kind='stable')[:, :3]
+    within, ids = within_species(dl, sid, species_rows(ps))            # only the true species' diseases compete
+    top3 = np.take_along_axis(ids, np.argsort(-within, axis=1, kind='stable')[:, :3], 1)
     return {'species_top1': sl.argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
             'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': jp.argmax(1) == pid}
 

@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_model.ipynb #69047c60
 from __future__ import annotations
-import operator
+import json, operator
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -12,12 +13,12 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 from .taxonomy import Taxonomy
-from .backbones import create_backbone, feature_dim
+from .backbones import Preprocessing, create_backbone, feature_dim
 
 # %% auto #0
-__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'width_buckets', 'SegmentLogSoftmax', 'HierarchicalHead', 'FlatHead',
-           'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices', 'WithStages',
-           'HierarchicalLoss', 'decode']
+__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'CHECKPOINT_FORMAT', 'width_buckets', 'SegmentLogSoftmax',
+           'HierarchicalHead', 'FlatHead', 'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices',
+           'WithStages', 'HierarchicalLoss', 'decode', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/03_model.ipynb #12d35713
 def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list[int]]]:
@@ -288,3 +289,28 @@ def decode(preds: tuple,             # the model's outputs (at least the first t
         out.append(dict(species=taxonomy.species[s], species_id=s, species_prob=float(p_species[b, s]),
                         diseases=diseases, joint=pairs, species_topk=species))
     return out
+
+# %% ../nbs/03_model.ipynb #0c6f381a
+CHECKPOINT_FORMAT = 'plantvit.checkpoint/1'
+
+def save_checkpoint(path, model: nn.Module, taxonomy: Taxonomy, preprocessing: Preprocessing, arch: str,
+                    metrics: dict | None = None, **extra) -> Path:
+    "A checkpoint as plain data: state dict, taxonomy, preprocessing, arch and metrics (plus `extra`, e.g. optimizer state)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    model = getattr(model, 'module', model)   # unwrap DistributedDataParallel
+    ck = {'format': CHECKPOINT_FORMAT, 'arch': arch, 'model': {k: v.detach().cpu() for k, v in model.state_dict().items()},
+          'taxonomy': json.dumps(taxonomy.to_dict()), 'preprocessing': json.dumps(preprocessing.to_dict()),
+          'metrics': json.dumps(metrics or {}), **extra}
+    tmp = path.with_suffix('.tmp'); torch.save(ck, tmp); tmp.replace(path)
+    return path
+
+def load_checkpoint(path) -> tuple[nn.Module, Taxonomy, Preprocessing, dict]:
+    "(model, taxonomy, preprocessing, checkpoint dict) from `save_checkpoint`'s file; the model is rebuilt offline."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f'checkpoint {str(path)!r} does not exist')
+    ck = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT: raise ValueError(f'{str(path)!r} is not a plantvit checkpoint')
+    tax = Taxonomy.from_dict(json.loads(ck['taxonomy'])); prep = Preprocessing.from_dict(json.loads(ck['preprocessing']))
+    model = create_model(ck['arch'], tax, pretrained=False, head='flat' if 'head.pairs.weight' in ck['model'] else 'hierarchical')
+    model.load_state_dict(ck['model']); model.preprocessing = prep
+    return model.eval(), tax, prep, ck

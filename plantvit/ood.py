@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, species_rows, within_species
 from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, UnknownScore,
                              fit_unknown_score, MULTI_LAYER, LayerScore)
 
@@ -241,10 +241,10 @@ def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
     "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits."
     p_species = _species_probs(outputs['species_logits'])
     s = p_species.argmax(1)
-    ps = np.asarray(pair_species)
-    dl = np.where(ps[None] == s[:, None], np.asarray(outputs['disease_logp'], np.float64), -np.inf)   # that species' diseases
-    sp, dp = p_species.max(1), np.exp(dl.max(1))
-    return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': dl.argmax(1), 'disease_prob': dp,
+    dl, ids = within_species(outputs['disease_logp'], s, species_rows(pair_species))   # that species' diseases
+    best = dl.argmax(1)[:, None]
+    sp, dp = p_species.max(1), np.exp(np.take_along_axis(dl, best, 1)[:, 0])
+    return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': np.take_along_axis(ids, best, 1)[:, 0], 'disease_prob': dp,
             'confidence': sp * dp, 'lse': -_energy(outputs['species_logits'])}
 
 def _fit_unknown(bundle: Bundle, stats: FeatureStats, tr: dict, train_pairs, cal: dict, rows, layers: bool, k: int,
@@ -282,13 +282,14 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     train = manifest[manifest.split == 'train']
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
-    def run(name, photos):
-        o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None)
+    per_photo = [k for k in bundle.meta['outputs'] if k not in ('disease_logp', 'joint_probs')]   # what the statistics read
+    def run(name, photos, keep=None):
+        o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None, keep=keep)
         for i, e in errs.items(): say(f'  skipped {name} photo: {e}')
         return o, kept
-    tr, tr_kept = run('train', train.path.tolist())
+    tr, tr_kept = run('train', train.path.tolist(), per_photo)
     stats = FeatureStats.fit(tr['embedding'], train.pair_id.to_numpy()[tr_kept], k=k)
-    fit_np, _ = run('non-plant', [*np_split['fit'], *map(str, extra_non_plant)])
+    fit_np, _ = run('non-plant', [*np_split['fit'], *map(str, extra_non_plant)], per_photo)
     gate = PlantGate.fit(stats, tr, fit_np, n_whitened=n_whitened, C=C)
     cal, cal_kept = run('val', cal_leaf.path.tolist())
     cal_np, _ = run('non-plant', np_split['calibrate'])

@@ -27,7 +27,7 @@ class FeatureStats:
     components: np.ndarray    # (D, k) principal directions
     class_means: np.ndarray   # (C, k) per class, in the projected space
     classes: np.ndarray       # (C,) the class ids (pair ids) the means belong to
-    whitening: np.ndarray     # (k, k) W with W Wᵀ = Σ⁻¹ (shared within-class covariance)
+    whitening: np.ndarray     # (k, k) W with W Wᵀ = Σ⁻¹ (shared within-class covariance; the total one when classes have too few photos)
     total_var: np.ndarray     # (k,) variance of all training embeddings along each component (the background)
 
     @classmethod
@@ -36,14 +36,18 @@ class FeatureStats:
         emb, labels = np.asarray(emb, np.float64), np.asarray(labels)
         classes = np.unique(labels)
         if len(classes) < 2: raise ValueError(f'need at least two classes to fit feature statistics, got {len(classes)}')
-        k = min(k, emb.shape[1], len(emb) - len(classes))
+        k = min(k, emb.shape[1], len(emb) - 1)
         mean = emb.mean(0)
         _, sv, vt = np.linalg.svd(emb - mean, full_matrices=False)
         comps, total_var = vt[:k].T, sv[:k] ** 2 / len(emb) + 1e-12
         z = (emb - mean) @ comps
-        means = np.stack([z[labels == c].mean(0) for c in classes])
-        r = z - means[np.searchsorted(classes, labels)]
-        cov = r.T @ r / len(r)
+        idx = np.searchsorted(classes, labels); order = np.argsort(idx, kind='stable')
+        counts = np.bincount(idx, minlength=len(classes))
+        means = np.add.reduceat(z[order], np.r_[0, np.cumsum(counts)[:-1]]) / counts[:, None]   # one pass, any class count
+        if len(emb) - len(classes) >= k:          # enough photos beyond one a class to estimate the spread within classes
+            r = z - means[idx]
+            cov = r.T @ r / len(r)
+        else: cov = np.diag(total_var)           # too few: the spread of all photos, a wider (more lenient) yardstick
         cov += shrink * np.trace(cov) / k * np.eye(k)
         w = np.linalg.cholesky(np.linalg.inv(cov))
         f32 = lambda a: a.astype(np.float32)
@@ -61,13 +65,18 @@ class FeatureStats:
         m = self.class_means @ self.whitening
         return (w ** 2).sum(1, keepdims=True) - 2 * w @ m.T + (m ** 2).sum(1)[None]
 
+    def _nearest(self, w, chunk: int = 1024) -> np.ndarray:
+        "The squared distance to the nearest class mean, `chunk` photos at a time: memory stays chunk × C."
+        d = [self._class_distances(w[i:i + chunk]).min(1) for i in range(0, len(w), chunk)]
+        return np.maximum(np.concatenate(d) if d else np.zeros(0, np.float32), 0)
+
     def distances(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance of each embedding to each class mean: (N, C)."
         return self._class_distances(self.whiten(emb))
 
     def distance(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance to the nearest class: (N,)."
-        return np.maximum(self.distances(emb).min(1), 0)
+        return self._nearest(self.whiten(emb))
 
     def background_distance(self, emb) -> np.ndarray:
         "Squared Mahalanobis distance to all training embeddings as one Gaussian: (N,)."
@@ -81,7 +90,7 @@ class FeatureStats:
     def measure(self, emb) -> dict[str, np.ndarray]:
         "All of the above from one projection (the serving path): `projected`, `whitened`, `distance` (nearest class), `background`."
         z = self.project(emb); w = z @ self.whitening
-        return {'projected': z, 'whitened': w, 'distance': np.maximum(self._class_distances(w).min(1), 0),
+        return {'projected': z, 'whitened': w, 'distance': self._nearest(w),
                 'background': (z ** 2 / self.total_var).sum(1)}
 
 # %% ../nbs/06a_scores.ipynb #27cf14d8

@@ -15,14 +15,13 @@ from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learne
 from fastai.optimizer import Adam
 from .taxonomy import Taxonomy
 from .backbones import Preprocessing, _check_arch
-from .model import create_model, model_splitter, HierarchicalLoss
+from .model import create_model, model_splitter, HierarchicalLoss, save_checkpoint, load_checkpoint
 from .dataloaders import hierarchical_dls
 from .manifest import _md_table, read_manifest
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'HierMetric', 'hierarchical_metrics', 'save_checkpoint', 'load_checkpoint', 'CheckpointCallback',
-           'hierarchical_learner', 'start_distributed', 'weights_digest', 'check_ranks_agree', 'hardware',
-           'write_recipe', 'train', 'val_report']
+__all__ = ['HierMetric', 'hierarchical_metrics', 'CheckpointCallback', 'hierarchical_learner', 'start_distributed',
+           'weights_digest', 'check_ranks_agree', 'hardware', 'write_recipe', 'train', 'val_report']
 
 # %% ../nbs/04_train.ipynb #d2c26b74
 def _within_species(disease_logp: torch.Tensor, species_target: torch.Tensor, pair_species: torch.Tensor) -> torch.Tensor:
@@ -58,31 +57,6 @@ def hierarchical_metrics(pair_species) -> list[HierMetric]:
     "species top-1, disease top-1 and top-3 within the true species, joint top-1."
     return [HierMetric('species_top1', pair_species), HierMetric('disease_top1', pair_species),
             HierMetric('disease_top3', pair_species, k=3), HierMetric('joint_top1', pair_species)]
-
-# %% ../nbs/04_train.ipynb #3f944734
-CHECKPOINT_FORMAT = 'plantvit.checkpoint/1'
-
-def save_checkpoint(path, model: nn.Module, taxonomy: Taxonomy, preprocessing: Preprocessing, arch: str,
-                    metrics: dict | None = None, **extra) -> Path:
-    "A checkpoint as plain data: state dict, taxonomy, preprocessing, arch and metrics (plus `extra`, e.g. optimizer state)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    model = getattr(model, 'module', model)   # unwrap DistributedDataParallel
-    ck = {'format': CHECKPOINT_FORMAT, 'arch': arch, 'model': {k: v.detach().cpu() for k, v in model.state_dict().items()},
-          'taxonomy': json.dumps(taxonomy.to_dict()), 'preprocessing': json.dumps(preprocessing.to_dict()),
-          'metrics': json.dumps(metrics or {}), **extra}
-    tmp = path.with_suffix('.tmp'); torch.save(ck, tmp); tmp.replace(path)
-    return path
-
-def load_checkpoint(path) -> tuple[nn.Module, Taxonomy, Preprocessing, dict]:
-    "(model, taxonomy, preprocessing, checkpoint dict) from `save_checkpoint`'s file; the model is rebuilt offline."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'checkpoint {str(path)!r} does not exist')
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT: raise ValueError(f'{str(path)!r} is not a plantvit checkpoint')
-    tax = Taxonomy.from_dict(json.loads(ck['taxonomy'])); prep = Preprocessing.from_dict(json.loads(ck['preprocessing']))
-    model = create_model(ck['arch'], tax, pretrained=False, head='flat' if 'head.pairs.weight' in ck['model'] else 'hierarchical')
-    model.load_state_dict(ck['model']); model.preprocessing = prep
-    return model.eval(), tax, prep, ck
 
 # %% ../nbs/04_train.ipynb #d7b7d070
 def _plain(o):
@@ -199,8 +173,8 @@ def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, o
 def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 0, size: int = 160,
           bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
           dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = 2e-3,
-          backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, **kwargs) -> Learner:
-    "Train a hierarchical classifier on an organized data folder; checkpoints, the val report and the recipe go to `out`. `oversample`, `noise`, `augment` and `min_scale` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
+          backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, cache: bool | str = 'auto', **kwargs) -> Learner:
+    "Train a hierarchical classifier on an organized data folder; checkpoints, the val report and the recipe go to `out`. `oversample`, `noise`, `augment`, `min_scale` and `cache` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
     settings = {k: v for k, v in locals().items() if k not in ('data_dir', 'out', 'dls', 'kwargs')} | kwargs   # the recipe, as called
     t0 = time.perf_counter()
     _check_arch(arch)                       # an unknown arch fails before any work
@@ -211,7 +185,7 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
     n_proc = start_distributed()
     if dls is None:
         prep = Preprocessing.from_timm(arch).with_size(size)
-        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise, augment=augment, min_scale=min_scale)
+        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise, augment=augment, min_scale=min_scale, cache=cache)
         if rank_distrib() == 0: dls = hierarchical_dls(data_dir, prep, **dl_kw)   # builds the cache
         distrib_barrier()
         if dls is None: dls = hierarchical_dls(data_dir, prep, **dl_kw)

@@ -9,7 +9,7 @@ would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the br
 size of what it wrote. Serving is measured at 8 clients against a 16-class bundle built by the same commands (12
 photos a class, all in one process), in the same run.
 
-    .venv/bin/python bench/seed_scale.py --quick   # 1 train photo a class, 1 val photo in every 8th, timm's test_efficientnet at 32 px
+    .venv/bin/python bench/seed_scale.py --quick   # 1 train photo a class, 1 val photo in every 16th class, timm's test_efficientnet at 32 px
     .venv/bin/python bench/seed_scale.py           # 2 train + 1 val photo a class, Lite0 at 64 px, 2 epochs: bench/README.md's table
 
 `--quick` checks that every phase holds at 11,499 classes, fast: its backbone is timm's 99k-weight `test_efficientnet`
@@ -87,7 +87,7 @@ def commands(work: Path, a) -> dict[str, list]:
     org, run, bundle = work / 'organized', work / 'run', work / 'bundle'
     return {'organize': ['organize', work / 'photos', '--out', org, '--near-dup-distance', '-1', '--split-from-name'],
             'train': ['train', org, '--out', run, '--arch', a.arch, '--pretrained', 'none', '--size', a.size, '--epochs', a.epochs,
-                      '--bs', a.bs, '--threads', 2],
+                      '--bs', a.bs, '--augment', a.augment, '--threads', 2],
             'export': ['export', run, '--out', bundle, '--manifest', org, '--calibration', 32],
             'calibrate': ['calibrate', bundle, '--manifest', org],
             'ood': ['ood', bundle, '--manifest', org, '--non-plant', work / 'non_plant', '--no-package-photos']}
@@ -135,8 +135,8 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
             'p99_ms': round(r['p99_ms'], 1), 'rps': round(r['rps'], 1), 'errors': r['errors'],
             'taxonomy_ms': round(tax_ms, 1), 'taxonomy_kb': round(len(tax) / 1e3, 1)}
 
-QUICK = dict(layout=dict(train=1, val=1, val_every=8), arch='test_efficientnet', size=32, epochs=1, bs=128, requests=200)
-FULL = dict(layout=dict(train=2, val=1, val_every=1), arch='tf_efficientnet_lite0', size=64, epochs=2, bs=64, requests=1000)
+QUICK = dict(layout=dict(train=1, val=1, val_every=16), arch='test_efficientnet', size=32, epochs=1, bs=256, augment='none', requests=200)
+FULL = dict(layout=dict(train=2, val=1, val_every=1), arch='tf_efficientnet_lite0', size=64, epochs=2, bs=64, augment='light', requests=1000)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -4,6 +4,7 @@
 
 # %% ../nbs/10_evaluate.ipynb #b957ed25
 from __future__ import annotations
+import functools
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
@@ -58,9 +59,9 @@ class Evaluation:
     unseen_outputs: dict | None = None
     detector: OODDetector | None = None
 
-    @property
+    @functools.cached_property
     def calibrated(self) -> dict:
-        "The outputs with the bundle's temperatures applied (`scale_outputs`)."
+        "The outputs with the bundle's temperatures applied (`scale_outputs`), computed once."
         return scale_outputs(self.outputs, self.temperature, self.taxonomy.pair_species)
     @property
     def hits(self) -> dict[str, np.ndarray]:
@@ -73,7 +74,7 @@ def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, thre
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
     read = rows.iloc[kept].reset_index(drop=True)
     known = read.pair_id.to_numpy() >= 0
-    part = lambda m: {k: v[m] for k, v in outs.items()}
+    part = lambda m: outs if m.all() else {k: v[m] for k, v in outs.items()}   # no copy when every photo is of a known class
     try: det = OODDetector.for_bundle(bundle)
     except BundleError: det = None
     return Evaluation(read[known].reset_index(drop=True), part(known), bundle.taxonomy,

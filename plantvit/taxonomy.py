@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_taxonomy.ipynb #8c927943
 from __future__ import annotations
-import json, re, unicodedata, difflib
+import functools, json, re, unicodedata, difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -16,11 +16,13 @@ __all__ = ['SEP', 'DEFAULT_SYNONYMS', 'TAXONOMY_FORMAT', 'normalize_key', 'displ
 # %% ../nbs/00_taxonomy.ipynb #330e0ea0
 SEP = '___'  # PlantVillage's separator between species and disease
 
+@functools.lru_cache(maxsize=1 << 16)     # a taxonomy of 11,499 classes asks for the same keys many times over
 def normalize_key(name: str) -> str:
     "A stable key for a name: accents folded to ASCII, lower case, each run of non-alphanumerics one `_`."
     s = unicodedata.normalize('NFKD', name).encode('ascii', 'ignore').decode()
     return re.sub(r'[^a-z0-9]+', '_', s.lower()).strip('_')
 
+@functools.lru_cache(maxsize=1 << 16)
 def display_name(raw: str) -> str:
     "A folder-name fragment made readable: underscores to spaces, spaces collapsed, first letter upper case."
     s = re.sub(r'\s+', ' ', raw.replace('_', ' ')).strip()

@@ -7,7 +7,8 @@ and a few tiny generated photos per class (48 px JPEGs: a colour per class, nois
 would run it (`plantvit organize`, `train`, `export`, `calibrate`, `ood`, the browser student, `serve` under load,
 `evaluate`, the model card), and the parent records its wall time, its peak RSS (the child's own, from `wait4`) and the
 size of what it wrote. Serving is measured at 8 clients against a 16-class bundle built by the same commands (12
-photos a class, all in one process), in the same run.
+photos a class with --quick, 40 in the full run; all in one process, each command's exit status recorded), in the same
+run.
 
     .venv/bin/python bench/seed_scale.py --quick   # 1 train photo a class, 1 val photo in every 16th class, timm's test_efficientnet at 32 px
     .venv/bin/python bench/seed_scale.py           # 2 train + 1 val photo a class, Lite0 at 64 px, 2 epochs: bench/README.md's table
@@ -98,11 +99,13 @@ def photos_phase(work: Path, n_classes: int, **layout) -> dict:
             'outputs_mb': {'photos': round(du_mb(work / 'photos'), 2)}}
 
 def baseline(work: Path, n_classes: int, a) -> tuple[dict, Path]:
-    "The same commands on `n_classes` classes (12 photos a class), all in one process: the bundle serving is compared with."
-    photos_phase(work, n_classes, train=8, val=4)
-    argv = [['--quiet', *map(str, c)] for c in commands(work, a).values()]
-    code = "import json, sys; from plantvit.cli import main; sys.exit(max(main(c) for c in json.loads(sys.argv[1])))"
-    return run_phase(f'{n_classes}-class bundle', [sys.executable, '-c', code, json.dumps(argv)], outputs=[work / 'bundle']), work / 'bundle'
+    "The same commands on `n_classes` classes, all in one process: the bundle serving is compared with; each command's exit status is recorded."
+    photos_phase(work, n_classes, **a.baseline_layout)
+    argv = {name: ['--quiet', *map(str, c)] for name, c in commands(work, a).items()}
+    code = ("import json, sys; from plantvit.cli import main; "
+            "s = {k: main(c) for k, c in json.loads(sys.argv[1]).items()}; print(json.dumps(s)); sys.exit(max(s.values()))")
+    r = run_phase(f'{n_classes}-class bundle', [sys.executable, '-c', code, json.dumps(argv)], outputs=[work / 'bundle'])
+    return r, work / 'bundle'
 
 def browser_phase(work: Path, bundle: Path, a) -> dict:
     "The browser student: its ONNX (stages left out, as `plantvit browser` exports it), and TF.js when the converter is there."
@@ -131,12 +134,13 @@ def serve_phase(bundle: Path, n_requests: int) -> dict:
         rss = rss_mb(proc.pid)
         import urllib.request
         t1 = time.perf_counter(); tax = urllib.request.urlopen(f'{url}/taxonomy').read(); tax_ms = 1000 * (time.perf_counter() - t1)
+        gz = urllib.request.urlopen(urllib.request.Request(f'{url}/taxonomy', headers={'Accept-Encoding': 'gzip'})).read()
     return {'phase': 'serve', 'seconds': round(started, 2), 'peak_rss_mb': round(rss, 1), 'p50_ms': round(r['p50_ms'], 1),
             'p99_ms': round(r['p99_ms'], 1), 'rps': round(r['rps'], 1), 'errors': r['errors'],
-            'taxonomy_ms': round(tax_ms, 1), 'taxonomy_kb': round(len(tax) / 1e3, 1)}
+            'taxonomy_ms': round(tax_ms, 1), 'taxonomy_kb': round(len(tax) / 1e3, 1), 'taxonomy_gzip_kb': round(len(gz) / 1e3, 1)}
 
-QUICK = dict(layout=dict(train=1, val=1, val_every=16), arch='test_efficientnet', size=32, epochs=1, bs=256, augment='none', requests=200)
-FULL = dict(layout=dict(train=2, val=1, val_every=1), arch='tf_efficientnet_lite0', size=64, epochs=2, bs=64, augment='light', requests=1000)
+QUICK = dict(layout=dict(train=1, val=1, val_every=16), baseline_layout=dict(train=8, val=4), arch='test_efficientnet', size=32, epochs=1, bs=256, augment='none', requests=200)
+FULL = dict(layout=dict(train=2, val=1, val_every=1), baseline_layout=dict(train=32, val=8), arch='tf_efficientnet_lite0', size=64, epochs=2, bs=64, augment='light', requests=1000)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

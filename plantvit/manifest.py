@@ -13,9 +13,9 @@ from .taxonomy import Taxonomy, UnknownClassError
 from .near_duplicates import NEAR_DUP_DISTANCE
 
 # %% auto #0
-__all__ = ['VALID_PCT', 'TEST_PCT', 'SPLITS', 'LEGACY_SPLIT', 'Skipped', 'OrganizeError', 'Organized', 'split_rule',
-           'read_split_rule', 'species_index', 'write_organized', 'read_manifest', 'read_manifest_for', 'report',
-           'straddling_groups', 'hide_split', 'in_taxonomy', 'restrict_to']
+__all__ = ['VALID_PCT', 'TEST_PCT', 'SPLITS', 'LEGACY_SPLIT', 'REPORT_ROWS', 'Skipped', 'OrganizeError', 'Organized',
+           'split_rule', 'read_split_rule', 'species_index', 'write_organized', 'read_manifest', 'read_manifest_for',
+           'report', 'straddling_groups', 'hide_split', 'in_taxonomy', 'restrict_to']
 
 # %% ../nbs/01c_manifest.ipynb #7600b63b
 VALID_PCT, TEST_PCT = 0.15, 0.15   # the default split: 70% train, 15% val, 15% test
@@ -119,11 +119,13 @@ def report(res: Organized, max_lines: int = 50) -> str:
     lines = [f'# Organized data set', '', f'{len(df):,} images of {tax.n_species} species and {tax.n_pairs} species×disease classes, '
              f'from {", ".join(df.source.cat.categories)}.', '',
              '| source | images |', '|---|---|', *[f'| {k} | {v:,} |' for k, v in df.source.value_counts(sort=False).items()], '',
-             '## Classes', '', _md_table(t.reset_index()), '']
+             '## Classes', '', *_md_capped(t.reset_index().assign(images=total.to_numpy()), 'classes', '`manifest.parquet`', 'images'), '']
     lines += [f'Groups on more than one side of the split: {straddling_groups(df)}.', '']
     for s in [s for s in ('val', 'test') if s in df.split.cat.categories]:
-        for label, n in df[df.split == s].label.value_counts().reindex(df.label.cat.categories, fill_value=0).items():
-            if n == 0: lines.append(f'**Warning**: {label} has no {s} images: its groups all hashed elsewhere (too few photos?).')
+        counts = df[df.split == s].label.value_counts().reindex(df.label.cat.categories, fill_value=0)
+        none = list(counts.index[counts.to_numpy() == 0])
+        for label in none[:max_lines]: lines.append(f'**Warning**: {label} has no {s} images: its groups all hashed elsewhere (too few photos?).')
+        if len(none) > max_lines: lines.append(f'**Warning**: … and {len(none) - max_lines:,} more classes with no {s} images.')
     if res.merges is not None and len(res.merges):
         lines += ['', '## Names merged', '', 'Class folders renamed by synonyms, so that one species or disease has one name:', '',
                   _md_table(res.merges), '']
@@ -157,6 +159,14 @@ def _md_table(df: pd.DataFrame) -> str:
     "A DataFrame as a Markdown table (without pulling in `tabulate`)."
     rows = [[str(c) for c in df.columns]] + [[str(v) for v in r] for r in df.itertuples(index=False)]
     return '\n'.join(['| ' + ' | '.join(rows[0]) + ' |', '|' + '---|' * len(rows[0])] + ['| ' + ' | '.join(r) + ' |' for r in rows[1:]])
+
+REPORT_ROWS = 100   # a report's table longer than this shows only its weakest rows, and says where the others are
+
+def _md_capped(t: pd.DataFrame, what: str, where: str, key: str, ascending: bool = True, shown: int = 20) -> list[str]:
+    "A table as Markdown lines; over `REPORT_ROWS` rows only the `shown` lowest (`ascending`) in `key`, saying that all `what` are in `where`."
+    if len(t) <= REPORT_ROWS: return [_md_table(t)]
+    head = t.sort_values(key, ascending=ascending, kind='stable').head(shown)
+    return [f'{len(t):,} {what}, all in {where}; the {shown} with the {"lowest" if ascending else "highest"} {key}:', '', _md_table(head)]
 
 def straddling_groups(df: pd.DataFrame) -> int:
     "How many groups have photos on more than one side of the split (leakage): must be 0."

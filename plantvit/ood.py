@@ -237,11 +237,11 @@ def default_detector_identity() -> dict:
 UNKNOWN_QUANTILES = (0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999)   # operating points kept in `info`
 UNKNOWN_QUANTILE = 0.98     # the shipped operating point: chosen on the leave-one-species-out folds (06b_unknown_species)
 
-def route(outputs: dict, pair_species) -> dict[str, np.ndarray]:
-    "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits."
+def route(outputs: dict, pair_species, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits; `rows`: `species_rows(pair_species)`, if the caller keeps it."
     p_species = _species_probs(outputs['species_logits'])
     s = p_species.argmax(1)
-    dl, ids = within_species(outputs['disease_logp'], s, species_rows(pair_species))   # that species' diseases
+    dl, ids = within_species(outputs['disease_logp'], s, species_rows(pair_species) if rows is None else rows)   # that species' diseases
     best = dl.argmax(1)[:, None]
     sp, dp = p_species.max(1), np.exp(np.take_along_axis(dl, best, 1)[:, 0])
     return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': np.take_along_axis(ids, best, 1)[:, 0], 'disease_prob': dp,

@@ -8,7 +8,7 @@ import contextlib, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
-from .bundle import Bundle, BundleError, default_bundle, scale_outputs
+from .bundle import Bundle, BundleError, default_bundle, scale_outputs, species_rows
 from .imaging import ImageError, MAX_PIXELS, open_image, prepare
 from .ood import OODDetector, OOD_FILES, route
 from threadpoolctl import ThreadpoolController
@@ -58,12 +58,19 @@ def _single_class_message(species: str, disease: str) -> str:
     return (f'{species} — the only condition of {species.lower()} this model has seen is {disease.lower()}, so it cannot tell '
             f'{disease.lower()} from other conditions or from a healthy leaf. Ask an expert to confirm.')
 
+def _top(x: np.ndarray, k: int) -> np.ndarray:
+    "Indices of the `k` largest values, largest first (ties by index), without sorting all of them."
+    part = np.argpartition(-x, k - 1)[:k] if len(x) > k else np.arange(len(x))
+    return part[np.lexsort((part, -x[part]))]
+
 def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None,
            temperature: dict | None = None) -> dict:
     "The fields of a `Prediction` (all but latency and model) for photo `i` of a batch of model outputs."
     raw = {k: v[i:i + 1] for k, v in outputs.items()}
     one = scale_outputs(raw, temperature, taxonomy.pair_species)    # calibrated confidences; the gate reads the raw outputs
-    r = route(one, taxonomy.pair_species)
+    rows = taxonomy.__dict__.get('_species_rows')
+    if rows is None: rows = taxonomy.__dict__['_species_rows'] = species_rows(taxonomy.pair_species)   # once a taxonomy: O(classes)
+    r = route(one, taxonomy.pair_species, rows)
     s, pid, p_species = int(r['species'][0]), int(r['pair'][0]), r['p_species'][0]
     species, disease = taxonomy.pair(pid)
     ids = taxonomy.pair_ids_of(s)
@@ -71,7 +78,7 @@ def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None,
     order = np.argsort(-cond)                                    # the species' diseases, most likely first (for messages)
     joint = np.asarray(one['joint_probs'][0], np.float64)
     top3 = [{'label': taxonomy.flat_label(int(j)), 'species': taxonomy.pair(int(j))[0], 'disease': taxonomy.pair(int(j))[1],
-             'probability': float(joint[j])} for j in np.argsort(-joint)[:3]]
+             'probability': float(joint[j])} for j in _top(joint, 3)]
     ps, pd_ = float(r['species_prob'][0]), float(r['disease_prob'][0])
     out = dict(label=taxonomy.flat_label(pid), species=species, species_confidence=ps, disease=disease,
                disease_confidence=pd_, confidence=ps * pd_, top3=top3)

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 from .bundle import Bundle
 from .ood import detector_identity
+from .manifest import REPORT_ROWS
 from .evaluate import (EvaluateError, evaluation_rows, run_bundle, metrics, species_table, class_table, most_confused, unseen_table,
                                calibration_report, plot_reliability, plot_confusions, _model_name)
 from .robustness import robustness, plot_robustness, background_probe, background_removed_accuracy
 from .explain import embedding_map, plot_embedding_map
 
 # %% auto #0
-__all__ = ['REPORT_ROWS', 'evaluation_report', 'record_evaluation', 'check_comparable', 'record_baseline']
+__all__ = ['evaluation_report', 'record_evaluation', 'check_comparable', 'record_baseline']
 
 # %% ../nbs/10c_report.ipynb #4dbe8206
 def _md(df: pd.DataFrame, digits: int = 4) -> str:
@@ -24,8 +25,6 @@ def _md(df: pd.DataFrame, digits: int = 4) -> str:
     fmt = lambda v: f'{v:.{digits}f}' if isinstance(v, float) else str(v)
     return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
                      ['| ' + ' | '.join(fmt(v) for v in r) + ' |' for r in df.itertuples(index=False)])
-
-REPORT_ROWS = 100   # a table longer than this goes to a CSV beside report.md, which shows its weakest rows
 
 def _md_or_file(t: pd.DataFrame, name: str, out: Path) -> list[str]:
     "A table as Markdown lines; at scale (over `REPORT_ROWS` rows) written to `out/<name>.csv`, with its 20 weakest rows shown."

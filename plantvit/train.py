@@ -17,7 +17,7 @@ from .taxonomy import Taxonomy
 from .backbones import Preprocessing, _check_arch
 from .model import create_model, model_splitter, HierarchicalLoss, save_checkpoint, load_checkpoint
 from .dataloaders import hierarchical_dls
-from .manifest import _md_table, read_manifest
+from .manifest import _md_table, _md_capped, read_manifest
 
 # %% auto #0
 __all__ = ['HierMetric', 'hierarchical_metrics', 'CheckpointCallback', 'hierarchical_learner', 'start_distributed',
@@ -208,7 +208,8 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
         learn.model.load_state_dict(torch.load(out / 'best.pt', map_location='cpu', weights_only=True)['model'])
     report = val_report(learn)
     report.to_csv(out / 'val_report.csv')
-    (out / 'val_report.md').write_text(_md_table(report.reset_index().round(4)) + '\n')
+    t = report.reset_index().round(4); every = (t.species == '(all)').to_numpy()
+    (out / 'val_report.md').write_text('\n'.join([_md_table(t[every]), '', *_md_capped(t[~every], 'species', '`val_report.csv`', 'joint_top1')]) + '\n')
     write_recipe(out, settings, data_dir, learn, time.perf_counter() - t0, resumed=done_phase is not None)
     return learn
 

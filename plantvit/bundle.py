@@ -222,7 +222,8 @@ def scale_outputs(outputs: dict, temperature: dict | None, pair_species, chunk: 
     starts = np.r_[0, np.flatnonzero(np.diff(ps[order])) + 1]
     seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
     sl_all, dl_all = outputs['species_logits'], outputs['disease_logp']
-    out = {k: np.empty(np.shape(v), np.float32) for k, v in (('species_logits', sl_all), ('disease_logp', dl_all), ('joint_probs', dl_all))}
+    joint = 'joint_probs' in outputs          # rebuilt only for outputs that had it (`bundle_outputs(keep=...)` may leave it out)
+    out = {k: np.empty(np.shape(v), np.float32) for k, v in [('species_logits', sl_all), ('disease_logp', dl_all)] + [('joint_probs', dl_all)] * joint}
     for a in range(0, len(sl_all), chunk):    # temporaries of `chunk` photos: at 11,499 classes, 94 MB
         sl = np.asarray(sl_all[a:a + chunk], np.float64) / ts
         d = np.asarray(dl_all[a:a + chunk], np.float32).T[order] / np.float32(td)   # pairs × photos: a species' pairs in adjacent rows
@@ -232,7 +233,7 @@ def scale_outputs(outputs: dict, temperature: dict | None, pair_species, chunk: 
         sm = sl.max(1, keepdims=True)
         log_ps = sl - sm - np.log(np.exp((sl - sm).astype(np.float32)).sum(1, keepdims=True, dtype=np.float64))
         out['species_logits'][a:a + chunk], out['disease_logp'][a:a + chunk] = sl, scaled.T
-        out['joint_probs'][a:a + chunk] = np.exp((log_ps.T[ps] + scaled).astype(np.float32)).T
+        if joint: out['joint_probs'][a:a + chunk] = np.exp((log_ps.T[ps] + scaled).astype(np.float32)).T
     return dict(outputs) | out
 
 @patch(as_prop=True)

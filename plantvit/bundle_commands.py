@@ -54,7 +54,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     b = Bundle(a.bundle)
     manifest = read_manifest_for(a.manifest, b.taxonomy)
     val = manifest[manifest.split == 'val'][['path', 'source', 'species_id', 'pair_id', 'group']].astype({'source': str, 'path': str})
-    rep = calibration_report(run_bundle(b, val.reset_index(drop=True), threads=a.threads))
+    rep = calibration_report(run_bundle(b, val.reset_index(drop=True), threads=a.threads, keep=('species_logits', 'disease_logp')))   # what it reads
     add_calibration(b.path, rep)
     for k in ('before', 'after'): print(f"  {k:7} species ECE {rep[k]['species_ece']:.4f}  joint ECE {rep[k]['joint_ece']:.4f}  mean confidence {rep[k]['mean_confidence']:.4f}")
     print(f"temperatures {rep['temperature']} written to {b.path}/bundle.json; metrics.json and MODEL_CARD.md updated")

@@ -68,9 +68,9 @@ class Evaluation:
         "Per photo, whether each level is right (`plantvit.metrics.hierarchical_hits`)."
         return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
-def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None) -> Evaluation:
-    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`; rows with `pair_id` -1 go to `unseen`."
-    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos')
+def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None, keep=None) -> Evaluation:
+    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`; rows with `pair_id` -1 go to `unseen`; `keep`: the outputs to hold (`bundle_outputs`), all by default."
+    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos', keep=keep)
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
     read = rows.iloc[kept].reset_index(drop=True)
     known = read.pair_id.to_numpy() >= 0

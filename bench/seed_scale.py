@@ -144,7 +144,7 @@ FULL = dict(layout=dict(train=2, val=1, val_every=1), baseline_layout=dict(train
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--quick', action='store_true', help="one photo a class, timm's 99k-weight test_efficientnet at 32 px: every phase in under 90 s")
+    ap.add_argument('--quick', action='store_true', help="one photo a class, timm's 99k-weight test_efficientnet at 32 px: every phase, fast (~2 min on 2 cores; issue 17's target is 90 s)")
     ap.add_argument('--classes', type=int, default=N_CLASSES)
     ap.add_argument('--work', type=Path, help='folder for the data and bundles (default: a temporary one, removed)')
     ap.add_argument('--json', type=Path, help='also write the records here')

@@ -65,12 +65,12 @@ def du_mb(path: Path) -> float:
 
 TIMEOUT = 600     # seconds a phase may run before it is stopped and reported as such (--timeout)
 
-def run_phase(name: str, argv: list, env: dict | None = None, outputs=()) -> dict:
+def run_phase(name: str, argv: list, outputs=()) -> dict:
     "Run one phase as a child process: wall time, the child's peak RSS (wait4), the sizes of its outputs; a failure or a timeout is reported, not hidden."
     import threading
     t = time.perf_counter()
     with tempfile.TemporaryFile('w+') as log:
-        p = subprocess.Popen(argv, env=os.environ | (env or {}), stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         timer = threading.Timer(TIMEOUT, p.kill); timer.start()
         _, status, usage = os.wait4(p.pid, 0)
         timer.cancel(); p.returncode = os.waitstatus_to_exitcode(status)
@@ -153,7 +153,7 @@ def main():
     global TIMEOUT; TIMEOUT = a.timeout
     for k, v in (QUICK if a.quick else FULL).items(): setattr(a, k, v)
     work = a.work or Path(tempfile.mkdtemp(prefix='plantvit-seed-'))
-    t0, records, tag = time.perf_counter(), [], f'{a.classes} classes'
+    t0, records = time.perf_counter(), []
     def emit(r, n=a.classes):
         r = {'phase': r.pop('phase'), 'classes': n, **r}; records.append(r); print(json.dumps(r), flush=True)
     base, small = baseline(work / 'small', 16, a)

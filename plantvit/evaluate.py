@@ -63,9 +63,9 @@ class Evaluation:
     def calibrated(self) -> dict:
         "The outputs with the bundle's temperatures applied (`scale_outputs`), computed once."
         return scale_outputs(self.outputs, self.temperature, self.taxonomy.pair_species)
-    @property
+    @functools.cached_property
     def hits(self) -> dict[str, np.ndarray]:
-        "Per photo, whether each level is right (`plantvit.metrics.hierarchical_hits`)."
+        "Per photo, whether each level is right (`plantvit.metrics.hierarchical_hits`), computed once."
         return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None, keep=None) -> Evaluation:

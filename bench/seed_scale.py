@@ -17,8 +17,10 @@ run.
 (256 features), so what it times is mostly what grows with the classes (the head, the taxonomy, the reports), not a
 real backbone; the full run is the one to read for a real model. It prints one JSON line per phase ({"phase",
 "classes", "seconds", "peak_rss_mb", ...}) and a last line with the total and the phases that failed (exit status 1 if
-any did). The browser phase converts to TF.js only when the converter environment exists (`tools/tfjs_env.sh`) and not
-with `--quick`; otherwise it stops at the student's ONNX.
+any did). The browser phase trains a student of the species that fit the 5 MB TF.js budget plus one 'other' species
+(`plantvit train --browser-budget 5e6`, one epoch, no teacher: what is measured is the cost) and converts it, only when
+the converter environment exists (`tools/tfjs_env.sh`) and not with `--quick`; otherwise it stops at the server run's
+ONNX without stages. `evaluate` reads the organized folder's manifest (`--manifest`) instead of scanning the photos again.
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -107,15 +109,18 @@ def baseline(work: Path, n_classes: int, a) -> tuple[dict, Path]:
     r = run_phase(f'{n_classes}-class bundle', [sys.executable, '-c', code, json.dumps(argv)], outputs=[work / 'bundle'])
     return r, work / 'bundle'
 
-def browser_phase(work: Path, bundle: Path, a) -> dict:
-    "The browser student: its ONNX (stages left out, as `plantvit browser` exports it), and TF.js when the converter is there."
+def browser_phase(work: Path, bundle: Path, a) -> list[dict]:
+    "The browser: a student of the species that fit the 5 MB TF.js budget plus an 'other' species (`plantvit train --browser-budget`), then `plantvit browser` (TF.js, routing, parity) when the converter is there; with --quick the server run's ONNX, stages left out, as `plantvit browser` exports a student."
     tfjs = ROOT / '.venv-tfjs' / 'bin' / 'python'
     if not a.quick and tfjs.exists():
-        return run_phase('browser', plantvit('browser', bundle, '--student', work / 'run', '--manifest', work / 'organized',
-                                             '--non-plant', work / 'non_plant'), outputs=[bundle / 'browser'])
+        student = run_phase('browser student', plantvit('train', work / 'organized', '--out', work / 'student', '--arch', a.arch, '--pretrained', 'none',
+                                                        '--size', a.size, '--epochs', 1, '--bs', a.bs, '--augment', a.augment, '--threads', 2,
+                                                        '--browser-budget', 5e6), outputs=[work / 'student'])
+        return [student, run_phase('browser', plantvit('browser', bundle, '--student', work / 'student', '--manifest', work / 'organized',
+                                                       '--non-plant', work / 'non_plant'), outputs=[bundle / 'browser'])]
     code = ("import sys; from pathlib import Path; from plantvit.model import load_checkpoint; from plantvit.export import to_onnx; "
             "m, *_ = load_checkpoint(Path(sys.argv[1]) / 'best.pt'); to_onnx(m, Path(sys.argv[2]), stages=False)")
-    return run_phase('browser (student ONNX only)', [sys.executable, '-c', code, work / 'run', work / 'student.onnx'], outputs=[work / 'student.onnx'])
+    return [run_phase('browser (student ONNX only)', [sys.executable, '-c', code, work / 'run', work / 'student.onnx'], outputs=[work / 'student.onnx'])]
 
 def serve_phase(bundle: Path, n_requests: int) -> dict:
     "`plantvit serve` on `bundle` under 8 clients posting generated leaves: p50, p99, requests/s."
@@ -163,10 +168,10 @@ def main():
     outputs = {'organize': [big / 'organized'], 'train': [big / 'run'], 'export': [big / 'bundle'], 'ood': [big / 'bundle' / 'ood.npz']}
     for name, argv in commands(big, a).items():
         emit(run_phase(name, plantvit(*argv), outputs=outputs.get(name, ())))
-    emit(browser_phase(big, big / 'bundle', a))
+    for r in browser_phase(big, big / 'bundle', a): emit(r)
     for b, n in ((big / 'bundle', a.classes), (small, 16)):
         emit(serve_phase(b, a.requests), n)
-    emit(run_phase('evaluate', plantvit('evaluate', big / 'photos', '--bundle', big / 'bundle', '--quick', '--out', work / 'evaluation'),
+    emit(run_phase('evaluate', plantvit('evaluate', '--manifest', big / 'organized', '--bundle', big / 'bundle', '--quick', '--out', work / 'evaluation'),
                    outputs=[work / 'evaluation']))
     card = ("import sys; from pathlib import Path; from plantvit.bundle import Bundle; from plantvit.card import model_card; "
             "b = Bundle(sys.argv[1]); Path(sys.argv[2]).write_text(model_card(b.meta, b.metrics, b.taxonomy))")   # beside the bundle: it stays verified

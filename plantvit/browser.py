@@ -14,8 +14,72 @@ from .bundle import Bundle, BundleError, bundle_outputs, progress
 from .ood import confidence_threshold, split_non_plant, leaf_halves, route
 
 # %% auto #0
-__all__ = ['TFJS_ENV', 'distillation_loss', 'Distill', 'BrowserError', 'tfjs_env', 'sample_for_onnx2tf', 'tfjs_outputs',
-           'to_tfjs', 'single_class', 'hybrid_thresholds', 'hybrid_report', 'add_browser_model', 'build_browser_model']
+__all__ = ['BROWSER_BUDGET', 'LITE0_TFJS_BYTES', 'TFJS_BYTES_PER_WIDTH', 'OTHER_SPECIES', 'OTHER_DISEASE', 'TFJS_ENV',
+           'PARITY_TOPK', 'BrowserError', 'tfjs_bytes', 'student_tfjs_bytes', 'train_counts', 'other_species',
+           'browser_taxonomy', 'distillation_loss', 'teacher_to_browser', 'Distill', 'browser_maps', 'to_browser',
+           'browser_data', 'tfjs_env', 'sample_for_onnx2tf', 'tfjs_outputs', 'to_tfjs', 'single_class',
+           'hybrid_thresholds', 'hybrid_report', 'routing_taxonomy', 'parity_record', 'add_browser_model',
+           'build_browser_model']
+
+# %% ../nbs/09_browser.ipynb #039ed6ae
+class BrowserError(ValueError):
+    "The browser model cannot be built or used: the message says what is missing or wrong."
+
+BROWSER_BUDGET = 5_000_000          # bytes of the TF.js model (model.json + weights) the page downloads
+LITE0_TFJS_BYTES = 4_406_000        # Lite0's TF.js graph at mixed:200000, model.json included, with a one-class head's weights left out (measured: 4,405,764)
+TFJS_BYTES_PER_WIDTH = 8_000        # the segment softmax's graph for each row width beyond the first (measured: 7,747)
+OTHER_SPECIES, OTHER_DISEASE = 'Other species', 'Ask the server'
+
+def tfjs_bytes(n_species: int, n_pairs: int, padded: int | None = None, widths: int = 1, width: int = 1280,
+               base: int = LITE0_TFJS_BYTES, below: int = 200_000) -> int:
+    "Estimated TF.js bytes of a student: `base`, its two head layers (`width` × outputs, uint8 from `below` weights, float16 under), the segment softmax's int32 indices (`padded`: its padded row slots, ≤ 2 × pairs) and graph (`widths`: its distinct row widths)."
+    def layer(n): return n * width * (1 if n * width >= below else 2) + 2 * n
+    padded = 2 * n_pairs if padded is None else padded
+    return int(base + TFJS_BYTES_PER_WIDTH * (widths - 1) + layer(n_species) + layer(n_pairs) + 4 * (padded + 2 * n_pairs))
+
+def student_tfjs_bytes(taxonomy, **size) -> int:
+    "`tfjs_bytes` of a student on `taxonomy`, its segment softmax's rows counted (`size`: `tfjs_bytes`' `width`, `base`, `below`)."
+    rows = [1 << (int(n) - 1).bit_length() for n in np.bincount(taxonomy.pair_species)]   # padded row widths (03_model's width_buckets)
+    return tfjs_bytes(taxonomy.n_species, taxonomy.n_pairs, sum(rows), len(set(rows)), **size)
+
+def train_counts(manifest, taxonomy) -> np.ndarray:
+    "Training photos per species id of `taxonomy` (the manifest's `train` rows, matched by name)."
+    from plantvit.manifest import in_taxonomy
+    m = in_taxonomy(manifest[manifest.split == 'train'], taxonomy)
+    return np.bincount(m.species_id[m.species_id >= 0].to_numpy(), minlength=taxonomy.n_species)
+
+def other_species(taxonomy) -> int | None:
+    "The id of the browser's \"other\" species in `taxonomy`, or None (a taxonomy where every species is known)."
+    from plantvit.taxonomy import normalize_key
+    return taxonomy._sid.get(normalize_key(OTHER_SPECIES))
+
+def browser_taxonomy(taxonomy, counts, budget: int = BROWSER_BUDGET, top_species: int | None = None, **size):
+    "The browser's taxonomy: the species of `taxonomy` with the most training photos (`counts` per species id) that fit `budget` (or the `top_species` first), all their diseases, plus `OTHER_SPECIES`; `taxonomy` itself when all fit."
+    from plantvit.taxonomy import Taxonomy, normalize_key
+    counts, S = np.asarray(counts), taxonomy.n_species
+    if counts.shape != (S,): raise BrowserError(f'counts: one per species ({S}), got shape {counts.shape}')
+    if normalize_key(OTHER_SPECIES) in taxonomy.species_keys: raise BrowserError(f'the taxonomy already has a species {OTHER_SPECIES!r}')
+    n_dis = np.bincount(taxonomy.pair_species, minlength=S)
+    order = np.array(sorted(range(S), key=lambda s: (-counts[s], taxonomy.species_keys[s])), dtype=int)
+    rows = [1 << (int(n) - 1).bit_length() for n in n_dis[order]]            # each species' padded row width
+    pairs, padded, seen, widths = np.cumsum(n_dis[order]), np.cumsum(rows), {1}, []  # "other" is a row of width 1
+    for w in rows: seen.add(w); widths.append(len(seen))
+    def need(k, other=1): return tfjs_bytes(k + other, int(pairs[k - 1]) + other, int(padded[k - 1]) + other, widths[k - 1], **size)
+    if top_species is None:
+        if need(S, other=0) <= budget: return taxonomy
+        fits = [k for k in range(1, S) if need(k) <= budget]
+        if not fits: raise BrowserError(f'not even one species fits {budget:,} bytes beside the backbone')
+        k = max(fits)
+    else:
+        if top_species < 1: raise BrowserError(f'top_species must be at least 1, got {top_species}')
+        if top_species >= S: return taxonomy
+        k = top_species
+        if need(k) > budget: raise BrowserError(f'{k} species need ~{need(k):,} bytes of TF.js model, over the budget of {budget:,}')
+    keep = set(order[:k].tolist())
+    d = taxonomy.to_dict()['species']
+    species = [{'name': s['name'], 'diseases': [{k_: x[k_] for k_ in ('name', 'flat_label', 'aliases')} for x in s['diseases']]}
+               for s in d if s['id'] in keep]
+    return Taxonomy(species + [{'name': OTHER_SPECIES, 'diseases': [{'name': OTHER_DISEASE}]}])
 
 # %% ../nbs/09_browser.ipynb #8d4e201a
 def distillation_loss(student: tuple, teacher_species_logits: torch.Tensor, teacher_joint: torch.Tensor,
@@ -29,8 +93,15 @@ def distillation_loss(student: tuple, teacher_species_logits: torch.Tensor, teac
     return species_kl + joint_kl
 
 # %% ../nbs/09_browser.ipynb #84ba0991
+def teacher_to_browser(outputs: dict, maps: dict, n_species: int, n_pairs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    "A server teacher's outputs on a browser taxonomy's classes (`browser_maps`): species log-probabilities and joint probabilities, those of the species it does not know summed into \"other\"."
+    p = torch.from_numpy(np.asarray(outputs['species_logits'], np.float32)).softmax(-1)
+    species = torch.zeros(len(p), n_species).index_add_(1, torch.from_numpy(maps['species']), p)
+    joint = torch.zeros(len(p), n_pairs).index_add_(1, torch.from_numpy(maps['pairs']), torch.from_numpy(np.asarray(outputs['joint_probs'], np.float32)))
+    return species.clamp_min(1e-12).log(), joint
+
 class Distill(Callback):
-    "Mix the hierarchical loss with a distillation term from a bundle's model (the teacher), on training batches."
+    "Mix the hierarchical loss with a distillation term from a bundle's model (the teacher), on training batches; data in a browser taxonomy of the teacher's (`browser_taxonomy`) gets the teacher's answers summed into \"other\"."
     order = 55
     def __init__(self, teacher, alpha: float = 0.5, T: float = 2.0, kind: str | None = None, threads: int | None = None):
         self.teacher = teacher if isinstance(teacher, Bundle) else Bundle(teacher)
@@ -39,10 +110,13 @@ class Distill(Callback):
         if not 0 <= alpha <= 1: raise ValueError(f'alpha must be in [0, 1], got {alpha}')
 
     def before_fit(self):
-        "Check that teacher and data share one taxonomy; prepare the re-normalisation of batches to the teacher's input."
-        tax = getattr(self.dls, 'taxonomy', None)
+        "Check that the data's taxonomy is the teacher's (or a browser taxonomy of it); prepare the re-normalisation of batches to the teacher's input."
+        tax, self._maps = getattr(self.dls, 'taxonomy', None), None
         if tax is not None and tax != self.teacher.taxonomy:
-            raise ValueError(f'the teacher knows {self.teacher.taxonomy}, the data {tax}: they must share one taxonomy')
+            if other_species(tax) is None:
+                raise ValueError(f'the teacher knows {self.teacher.taxonomy}, the data {tax}: they must share one taxonomy '
+                                 f'(or the data be in a browser taxonomy of the teacher\'s, with {OTHER_SPECIES!r})')
+            self._maps, self._sizes = browser_maps(tax, self.teacher.taxonomy), (tax.n_species, tax.n_pairs)
         sp, tp = self.dls.preprocessing, self.teacher.preprocessing
         self._renorm = (torch.tensor(sp.mean).view(1, 3, 1, 1), torch.tensor(sp.std).view(1, 3, 1, 1),
                         torch.tensor(tp['mean']).view(1, 3, 1, 1), torch.tensor(tp['std']).view(1, 3, 1, 1))
@@ -59,15 +133,58 @@ class Distill(Callback):
         "Add the distillation term, computed on the batch the student just saw, to the loss."
         if not self.training or self.alpha == 0: return
         t = self.teacher_outputs(self.xb[0])
+        if self._maps is None: species, joint = torch.from_numpy(t['species_logits']), torch.from_numpy(t['joint_probs'])
+        else: species, joint = teacher_to_browser(t, self._maps, *self._sizes)
         dev = self.pred[0].device
-        kd = distillation_loss(self.pred, torch.from_numpy(t['species_logits']).to(dev), torch.from_numpy(t['joint_probs']).to(dev), self.T)
+        kd = distillation_loss(self.pred, species.to(dev), joint.to(dev), self.T)
         self.learn.loss_grad = (1 - self.alpha) * self.loss_grad + self.alpha * kd
         self.learn.loss = self.learn.loss_grad.clone()
 
-# %% ../nbs/09_browser.ipynb #9e0b0926
-class BrowserError(ValueError):
-    "The browser model cannot be built or used: the message says what is missing or wrong."
+# %% ../nbs/09_browser.ipynb #212c5e30
+def browser_maps(browser, server) -> dict[str, np.ndarray]:
+    "Index maps between a browser taxonomy and the server's it was cut from: `species`/`pairs` (server id → browser id, \"other\" for the rest) and `to_server` (browser pair → server pair, -1 for \"other\")."
+    from plantvit.taxonomy import UnknownClassError
+    other = other_species(browser)
+    if other is None and browser != server: raise BrowserError(f'{browser} is not a browser taxonomy of {server}: it has no {OTHER_SPECIES!r} and differs')
+    o_pair = browser.pair_ids_of(other)[0] if other is not None else -1
+    def _id(f, *a):
+        try: return f(*a)
+        except UnknownClassError: return -1
+    species = np.array([_id(browser.species_id, name) for name in server.species], dtype=np.int64)
+    pairs = np.array([_id(browser.pair_id, server.species[s], d) for s, d in server.pairs], dtype=np.int64)
+    known = species >= 0
+    if (pairs[known[server.pair_species]] < 0).any():
+        raise BrowserError('the browser taxonomy knows a species without all its diseases: build it with `browser_taxonomy`')
+    to_server = np.full(browser.n_pairs, -1, dtype=np.int64); to_server[pairs[pairs >= 0]] = np.nonzero(pairs >= 0)[0]
+    missing = [browser.flat_label(p) for p in np.nonzero(to_server < 0)[0] if p != o_pair]
+    if missing: raise BrowserError(f'the server does not know {missing[:5]}: the browser taxonomy was cut from another one')
+    return {'species': np.where(known, species, other if other is not None else -1), 'pairs': np.where(pairs >= 0, pairs, o_pair), 'to_server': to_server}
 
+def to_browser(manifest, browser):
+    "Manifest rows relabelled into the browser's taxonomy: species it knows keep their class (matched by name), the others become \"other\"."
+    import pandas as pd
+    from plantvit.manifest import in_taxonomy
+    m = in_taxonomy(manifest, browser)
+    other = other_species(browser)
+    unknown = ~m.known.to_numpy()
+    if unknown.any() and other is None: raise BrowserError(f'{int(unknown.sum())} photos of classes {browser} does not know, and it has no {OTHER_SPECIES!r}')
+    if other is not None:
+        m.loc[unknown, 'species_id'], m.loc[unknown, 'pair_id'] = other, browser.pair_ids_of(other)[0]
+    m['species'] = pd.Categorical.from_codes(m.species_id, browser.species)
+    m['label'] = pd.Categorical.from_codes(m.pair_id, [browser.flat_label(p) for p in range(browser.n_pairs)])
+    m['disease'] = pd.Categorical([browser.pairs[p][1] for p in m.pair_id])
+    for c in ('species_id', 'pair_id'): m[c] = m[c].astype(manifest[c].dtype)
+    return m.drop(columns='known').reset_index(drop=True)
+
+def browser_data(data_dir, browser, out):
+    "The organized photos in `data_dir` relabelled into the `browser` taxonomy (`to_browser`), written to `out` as an organized folder."
+    from plantvit.manifest import Organized, read_manifest, read_split_rule, write_organized
+    df, _ = read_manifest(data_dir)
+    res = Organized(to_browser(df, browser), browser, [], Path(out), split_rule=read_split_rule(data_dir))
+    write_organized(res, out)
+    return res
+
+# %% ../nbs/09_browser.ipynb #9e0b0926
 TFJS_ENV = 'PLANTVIT_TFJS_ENV'
 
 def tfjs_env() -> Path:
@@ -144,12 +261,17 @@ def to_tfjs(onnx_path, out, photos, quantization: str = 'uint8') -> dict:
 
 # %% ../nbs/09_browser.ipynb #e681f1f0
 def single_class(r: dict, pair_species) -> np.ndarray:
-    "Which routed answers name a species known in one condition only: the browser leaves those to the server (`07_predict`)."
+    "Which routed answers name a species known in one condition only (the browser's \"other\" is one): the browser leaves those to the server (`07_predict`)."
     return np.bincount(np.asarray(pair_species))[np.asarray(r['species'])] == 1
 
-def hybrid_thresholds(student: dict, server_pair, labels, non_plant: dict, pair_species, reject: float = 0.99) -> dict:
-    "Routing thresholds from calibration photos: `confidence` (browser no worse than the server) and `plant_energy`."
+def _as_server(r: dict, to_server) -> np.ndarray:
+    "The routed pairs in the server's ids (`to_server`: `browser_maps`'s; -1 for \"other\"), or as they are."
+    return r['pair'] if to_server is None else np.asarray(to_server)[r['pair']]
+
+def hybrid_thresholds(student: dict, server_pair, labels, non_plant: dict, pair_species, reject: float = 0.99, to_server=None) -> dict:
+    "Routing thresholds from calibration photos: `confidence` (browser no worse than the server) and `plant_energy`; `labels` and `server_pair` in the server's ids, `to_server` maps a browser taxonomy's pairs to them."
     r = route(student, pair_species)
+    r['pair'] = _as_server(r, to_server)
     keep = ~single_class(r, pair_species)          # never answered in the browser, so they choose nothing
     r, labels, server_pair = {k: np.asarray(v)[keep] for k, v in r.items()}, np.asarray(labels)[keep], np.asarray(server_pair)[keep]
     ok_b, ok_s = r['pair'] == np.asarray(labels), np.asarray(server_pair) == np.asarray(labels)
@@ -160,25 +282,52 @@ def hybrid_thresholds(student: dict, server_pair, labels, non_plant: dict, pair_
     lse_np = route(non_plant, pair_species)['lse']
     return {'confidence': conf, 'plant_energy': float(np.quantile(lse_np, reject))}
 
-def hybrid_report(student: dict, server_pair, labels, non_plant: dict, thresholds: dict, pair_species) -> dict:
-    "What the routing does on held-out photos: share answered in the browser, accuracy of each path, non-plants kept."
+def hybrid_report(student: dict, server_pair, labels, non_plant: dict, thresholds: dict, pair_species, to_server=None) -> dict:
+    "What the routing does on held-out photos: share answered in the browser, accuracy of each path, non-plants kept; with a browser taxonomy (`to_server`), the share of photos of species it knows too."
     r, rn = route(student, pair_species), route(non_plant, pair_species)
     labels, server_pair = np.asarray(labels), np.asarray(server_pair)
+    pair = _as_server(r, to_server)
     local = (r['confidence'] >= thresholds['confidence']) & (r['lse'] > thresholds['plant_energy']) & ~single_class(r, pair_species)
-    hybrid = np.where(local, r['pair'], server_pair)
+    hybrid = np.where(local, pair, server_pair)
     leak = (rn['confidence'] >= thresholds['confidence']) & (rn['lse'] > thresholds['plant_energy'])
     def acc(pred, mask=None):
         m = np.ones(len(labels), bool) if mask is None else mask
         return float((np.asarray(pred)[m] == labels[m]).mean()) if m.any() else float('nan')
-    return {'photos': int(len(labels)), 'answered_in_browser': float(local.mean()),
-            'browser_accuracy_on_its_answers': acc(r['pair'], local), 'server_accuracy_on_those': acc(server_pair, local),
-            'student_accuracy_all': acc(r['pair']), 'server_accuracy_all': acc(server_pair), 'hybrid_accuracy': acc(hybrid),
-            'non_plant_photos': int(len(rn['lse'])), 'non_plant_answered_in_browser': float(leak.mean())}
+    out = {'photos': int(len(labels)), 'answered_in_browser': float(local.mean()),
+           'browser_accuracy_on_its_answers': acc(pair, local), 'server_accuracy_on_those': acc(server_pair, local),
+           'student_accuracy_all': acc(pair), 'server_accuracy_all': acc(server_pair), 'hybrid_accuracy': acc(hybrid),
+           'non_plant_photos': int(len(rn['lse'])), 'non_plant_answered_in_browser': float(leak.mean())}
+    if to_server is not None:
+        known = np.isin(labels, np.asarray(to_server))       # all of a known species' classes are in the browser's
+        out |= {'photos_of_species_it_knows': float(known.mean()),
+                'answered_in_browser_of_those': float(local[known].mean()) if known.any() else float('nan'),
+                'other_species_answered_in_browser': float(local[~known].mean()) if (~known).any() else float('nan')}
+    return out
 
 # %% ../nbs/09_browser.ipynb #b4cafb89
+PARITY_TOPK = 10      # parity.json keeps each photo's top 10 of each output: bounded whatever the number of classes
+
+def routing_taxonomy(taxonomy) -> dict:
+    "The browser's taxonomy as the page reads it (`/taxonomy`'s shape, without keys and aliases) and the id of its \"other\" species (None without one)."
+    return {'species': [{'id': s, 'name': name, 'diseases': [{'pair_id': p, 'name': taxonomy.pairs[p][1], 'flat_label': taxonomy.flat_label(p)}
+                                                            for p in taxonomy.pair_ids_of(s)]} for s, name in enumerate(taxonomy.species)],
+            'other': other_species(taxonomy)}
+
+def parity_record(outputs: dict, pair_species, k: int = PARITY_TOPK) -> dict:
+    "What parity.json keeps of the student's outputs on the parity photos: each output's top `k` (indices, values) per photo, and the routed answer."
+    top = {}
+    for name, v in outputs.items():
+        v = np.asarray(v, np.float32); kk = min(k, v.shape[1])
+        idx = np.argpartition(-v, kk - 1, axis=1)[:, :kk]
+        idx = np.take_along_axis(idx, np.argsort(-np.take_along_axis(v, idx, 1), 1), 1)
+        top[name] = {'index': idx.tolist(), 'value': np.take_along_axis(v, idx, 1).round(6).tolist()}
+    r = route(outputs, pair_species)
+    return {'format': 'plantvit.parity/2', 'k': k, 'top': top,
+            'route': {'pair': r['pair'].tolist(), 'confidence': r['confidence'].round(6).tolist(), 'lse': r['lse'].round(6).tolist()}}
+
 def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dict, thresholds: dict, report: dict | None = None,
-                      parity: dict | None = None, arch: str | None = None) -> Bundle:
-    "Copy a TF.js model into `bundle_dir/browser/` with `routing.json`; rewrite the manifest; returns the re-verified bundle."
+                      parity: dict | None = None, arch: str | None = None, taxonomy=None) -> Bundle:
+    "Copy a TF.js model into `bundle_dir/browser/` with `routing.json` (with `taxonomy`, the browser's, when given); rewrite the manifest; returns the re-verified bundle."
     b = Bundle(bundle_dir)
     dest = b.path / 'browser'
     if dest.exists(): shutil.rmtree(dest)
@@ -188,11 +337,11 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
                'resize': int(np.floor(h / preprocessing['crop_pct'])), 'mean': preprocessing['mean'], 'std': preprocessing['std'],
                'interpolation': preprocessing['interpolation']},
                'outputs': conversion['outputs'], 'quantization': conversion['quantization'], 'thresholds': thresholds,
-               'report': report or {}}
+               'report': report or {}, **({'taxonomy': routing_taxonomy(taxonomy)} if taxonomy is not None else {})}
     (dest / 'routing.json').write_text(json.dumps(routing, indent=1) + '\n')
     if parity is not None:
         (dest / 'parity.json').write_text(json.dumps({'photos': list(parity['photos']), 'preprocessing': preprocessing,
-            **{k: np.asarray(v, np.float32).round(6).tolist() for k, v in parity['outputs'].items()}}) + '\n')
+            **parity_record(parity['outputs'], (taxonomy or b.taxonomy).pair_species)}) + '\n')
     from plantvit.metrics import update_metrics
     return update_metrics(b, {'browser': {'arch': arch, 'size': h, 'quantization': conversion['quantization'],
                                           'bytes': conversion['bytes'], 'thresholds': thresholds, 'report': report or {},
@@ -201,10 +350,11 @@ def add_browser_model(bundle_dir, tfjs_dir, preprocessing: dict, conversion: dic
 # %% ../nbs/09_browser.ipynb #6793520a
 def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, quantization: str = 'mixed:200000',
                         n_parity: int = 64, threads: int = 2, verbose: bool = True) -> dict:
-    "Student run → TF.js model, routing thresholds and figures, written into the bundle at `bundle_dir`; returns what was measured."
+    "Student run (on the bundle's taxonomy or a browser taxonomy of it) → TF.js model, routing thresholds and figures, written into the bundle at `bundle_dir`; returns what was measured."
     from plantvit.manifest import read_manifest
     from plantvit.export import export_bundle
     from plantvit.predict import Predictor
+    from plantvit.taxonomy import Taxonomy
     say = print if verbose else (lambda *a, **k: None)
     server_bundle = Bundle(bundle_dir)
     manifest, tax = read_manifest(manifest_dir)
@@ -214,8 +364,12 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
     with tempfile.TemporaryDirectory() as tmp:
         student_run = Path(student_run)
         ckpt = student_run / 'best.pt' if student_run.is_dir() else student_run
-        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=manifest_dir, stages=False, verbose=False))   # TF.js: four outputs
-        if student.taxonomy != tax: raise BrowserError('the student was trained on another taxonomy than the bundle')
+        s_tax = Taxonomy.from_dict(json.loads(torch.load(ckpt, map_location='cpu', weights_only=True)['taxonomy']))
+        maps = None if s_tax == tax else browser_maps(s_tax, tax)     # a browser taxonomy: its own labels, mapped back
+        s_data = manifest_dir if maps is None else browser_data(manifest_dir, s_tax, Path(tmp) / 'browser-data').out
+        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=s_data, stages=False, verbose=False))   # TF.js: four outputs
+        to_server = None if maps is None else maps['to_server']
+        if maps is not None: say(f"the browser knows {s_tax.n_species - 1} of {tax.n_species} species ({s_tax.n_pairs - 1} of {tax.n_pairs} classes) and {OTHER_SPECIES!r}")
         train_photos = manifest[manifest.split == 'train'].groupby('pair_id', observed=True).head(3).path.tolist()
         conversion = to_tfjs(student.model_path('fp32'), Path(tmp) / 'tfjs', train_photos, quantization)
         say(f"TF.js ({quantization}): {conversion['bytes'] / 1e6:.2f} MB in {conversion['seconds']} s")
@@ -226,10 +380,12 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
         outputs_of = lambda paths, name='student': bundle_outputs(student, list(paths), kind='fp32', threads=threads, desc=bar(name))[0]
         server_pairs = lambda paths: np.array([tax.from_flat_label(server.predict(f).label) for f in progress(list(paths), bar('server'))])
         thresholds = hybrid_thresholds(outputs_of(cal_rows.path), server_pairs(cal_rows.path), cal_rows.pair_id.to_numpy(),
-                                       outputs_of(np_split['calibrate']), tax.pair_species)
+                                       outputs_of(np_split['calibrate']), s_tax.pair_species, to_server=to_server)
         report = hybrid_report(outputs_of(test_rows.path), server_pairs(test_rows.path), test_rows.pair_id.to_numpy(),
-                               outputs_of(np_split['test']), thresholds, tax.pair_species)
+                               outputs_of(np_split['test']), thresholds, s_tax.pair_species, to_server=to_server)
         report['student'] = {k: v for k, v in student.metrics.get('evaluation', {}).get('models', {}).get('fp32', {}).get('overall', {}).items()}
+        report['taxonomy'] = {'species': s_tax.n_species, 'classes': s_tax.n_pairs, 'other': maps is not None,
+                              'server_species': tax.n_species, 'server_classes': tax.n_pairs}
         say(f"thresholds {thresholds}; browser answers {report['answered_in_browser']:.1%} of the test leaves at "
             f"{report['browser_accuracy_on_its_answers']:.2%} (server on those: {report['server_accuracy_on_those']:.2%})")
         par_rows = test_rows.groupby('pair_id', observed=True).head(-(-n_parity // tax.n_pairs)).head(n_parity)
@@ -237,5 +393,6 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
         root = os.environ.get('PLANTVIT_DATA')
         rel = [os.path.relpath(p, root) if root else str(p) for p in par_rows.path]
         b = add_browser_model(server_bundle.path, Path(tmp) / 'tfjs', student.preprocessing, conversion, thresholds, report,
-                              arch=student.meta.get('arch'), parity={'photos': rel, 'outputs': {k: par_out[k] for k in ('species_logits', 'disease_logp', 'joint_probs')}})
-    return {'bundle': b, 'conversion': conversion, 'thresholds': thresholds, 'report': report}
+                              arch=student.meta.get('arch'), taxonomy=s_tax,
+                              parity={'photos': rel, 'outputs': {k: par_out[k] for k in ('species_logits', 'disease_logp', 'joint_probs')}})
+    return {'bundle': b, 'conversion': conversion, 'thresholds': thresholds, 'report': report, 'taxonomy': s_tax}

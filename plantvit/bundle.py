@@ -16,8 +16,9 @@ from .imaging import prepare, ImageError
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
-           'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle', 'scale_outputs',
-           'species_rows', 'within_species', 'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
+           'ROW_OUTPUTS', 'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle',
+           'scale_outputs', 'species_rows', 'within_species', 'compact_outputs', 'slim_copy', 'default_bundle',
+           'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -211,12 +212,25 @@ def prepare(self: Bundle, *images) -> np.ndarray:
     return np.stack([prepare(img, self.preprocessing) for img in images])
 
 # %% ../nbs/05_bundle.ipynb #388e1685
+ROW_OUTPUTS = ('answer_logp', 'true_logp')   # one species' disease log-probabilities a photo (`compact_outputs`)
+
+def _rescale_rows(v, td: float) -> np.ndarray:
+    "Rows of one species' disease log-probabilities (-inf on the padding) divided by `td` and renormalised; a row of -inf stays so."
+    d = np.asarray(v, np.float32) / np.float32(td)
+    m = d.max(1, keepdims=True); ok = np.isfinite(m)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        lse = np.where(ok, m, 0) + np.log(np.exp(d - np.where(ok, m, 0)).sum(1, keepdims=True, dtype=np.float64)).astype(np.float32)
+        return np.where(ok, d - lse, -np.inf).astype(np.float32)
+
 def scale_outputs(outputs: dict, temperature: dict | None, pair_species, chunk: int = 1024) -> dict:
-    "`outputs` with `species_logits`/T_species, `disease_logp`/T_disease renormalised within each species, and `joint_probs` rebuilt; `chunk` photos at a time."
+    "`outputs` with `species_logits`/T_species, `disease_logp`/T_disease renormalised within each species, and `joint_probs` rebuilt; `chunk` photos at a time; compact outputs' species rows (`ROW_OUTPUTS`) renormalised likewise."
     t = temperature or {}
     ts, td = float(t.get('species', 1.0)), float(t.get('disease', 1.0))
     if ts <= 0 or td <= 0: raise BundleError(f"temperatures must be positive, got {t}")
     if ts == 1 and td == 1: return dict(outputs)
+    rows = {k: _rescale_rows(outputs[k], td) for k in ROW_OUTPUTS if k in outputs}
+    if 'disease_logp' not in outputs:         # compact outputs: nothing photos × classes to rebuild
+        return dict(outputs) | rows | {'species_logits': (np.asarray(outputs['species_logits'], np.float64) / ts).astype(np.float32)}
     ps = np.asarray(pair_species)
     order = np.argsort(ps, kind='stable')                                   # each species' pairs side by side
     starts = np.r_[0, np.flatnonzero(np.diff(ps[order])) + 1]
@@ -234,7 +248,7 @@ def scale_outputs(outputs: dict, temperature: dict | None, pair_species, chunk: 
         log_ps = sl - sm - np.log(np.exp((sl - sm).astype(np.float32)).sum(1, keepdims=True, dtype=np.float64))
         out['species_logits'][a:a + chunk], out['disease_logp'][a:a + chunk] = sl, scaled.T
         if joint: out['joint_probs'][a:a + chunk] = np.exp((log_ps.T[ps] + scaled).astype(np.float32)).T
-    return dict(outputs) | out
+    return dict(outputs) | rows | out
 
 @patch(as_prop=True)
 def temperature(self: Bundle) -> dict:
@@ -269,6 +283,23 @@ def within_species(values, species, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     v = np.take_along_axis(np.asarray(values), np.maximum(ids, 0), 1).astype(np.float64)
     v[ids < 0] = -np.inf
     return v, ids
+
+# %% ../nbs/05_bundle.ipynb #0a8a655f
+def compact_outputs(outputs: dict, pair_species, species_id=None, rows: np.ndarray | None = None) -> dict:
+    "A batch of model outputs without its photos × classes arrays: the answered species' (`answer_logp`) and, given `species_id`, the true species' (`true_logp`; -inf for -1) disease log-probabilities as `within_species` lays them out, the joint answer `joint_pred`, and every other output as it is."
+    rows = species_rows(pair_species) if rows is None else rows
+    out = {k: v for k, v in outputs.items() if k not in ('disease_logp', 'joint_probs')}
+    if 'joint_probs' in outputs: out['joint_pred'] = np.asarray(outputs['joint_probs']).argmax(1)
+    if 'disease_logp' in outputs:
+        dl = outputs['disease_logp']
+        out['answer_logp'] = within_species(dl, np.asarray(outputs['species_logits']).argmax(1), rows)[0].astype(np.float32)
+        if species_id is not None:
+            sid = np.asarray(species_id, np.int64)
+            true = within_species(dl, np.maximum(sid, 0), rows)[0].astype(np.float32)
+            true[sid < 0] = -np.inf                       # a species the bundle does not know: no row
+            out['true_logp'] = true
+    return out
+
 
 # %% ../nbs/05_bundle.ipynb #d352255e
 @patch
@@ -310,16 +341,19 @@ def progress(items, desc: str | None = None, total: int | None = None, unit: str
 
 # %% ../nbs/05_bundle.ipynb #cb7d698f
 def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32, threads: int | None = None, desc: str | None = None,
-                   keep=None):
-    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal; only the outputs named in `keep` (default all) are kept."
+                   keep=None, reduce=None):
+    "Run photos (paths or bytes) through the bundle's model, `bs` at a time: `({output: array}, kept indices, {index: error})`; a progress bar named `desc` on a terminal; only the outputs named in `keep` (default all) are kept, and `reduce(outputs, indices)`, if given, turns each batch's (with its photos' indices in `photos`) into what is kept."
     xs, kept, errors = [], [], {}
     unknown = set(keep or ()) - set(bundle.meta['outputs'])
     if unknown: raise BundleError(f"the model has no output {', '.join(sorted(unknown))}: it has {', '.join(bundle.meta['outputs'])}")
-    outs = {k: [] for k in bundle.meta['outputs'] if keep is None or k in keep}
+    names = [k for k in bundle.meta['outputs'] if keep is None or k in keep]
+    outs = {k: [] for k in names} if reduce is None else {}
     def run_batch():
         if not xs: return
         o = bundle.run(np.stack(xs), kind=kind, threads=threads)
-        for k in outs: outs[k].append(o[k])
+        o = {k: o[k] for k in names}
+        if reduce is not None: o = reduce(o, np.array(kept[-len(xs):]))   # a batch at a time: never photos × classes whole
+        for k, v in o.items(): outs.setdefault(k, []).append(v)
         xs.clear()
     for i, p in enumerate(progress(photos, desc)):
         try: xs.append(bundle.prepare(p)[0]); kept.append(i)

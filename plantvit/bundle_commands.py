@@ -77,6 +77,9 @@ def cmd_browser(a: argparse.Namespace) -> int:
     "`plantvit browser`: convert a trained student to TF.js, calibrate the routing, and add it to a bundle."
     from plantvit.browser import build_browser_model
     out = build_browser_model(a.bundle, a.student, a.manifest, a.non_plant, quantization=a.quantization, threads=a.threads)
+    t = out['report'].get('taxonomy', {})
+    if t.get('other'): print(f"  the browser knows {t['species'] - 1} of {t['server_species']} species ({t['classes'] - 1} of {t['server_classes']} classes); "
+                            "photos of the others go to the server")
     for k, v in out['report'].items():
         if not isinstance(v, dict): print(f'  {k:34} {v:.4f}' if isinstance(v, float) else f'  {k:34} {v}')
     print(f"wrote {out['bundle'].path}/browser/ ({out['conversion']['bytes'] / 1e6:.2f} MB TF.js model, routing.json, parity.json)")
@@ -85,7 +88,7 @@ def cmd_browser(a: argparse.Namespace) -> int:
 def _browser_args(p: argparse.ArgumentParser) -> None:
     "`plantvit browser`'s arguments."
     p.add_argument('bundle', type=Path, metavar='BUNDLE', help="the server's bundle, which gets the browser model")
-    p.add_argument('--student', required=True, type=Path, metavar='RUN_DIR', help='the student run (`plantvit train --teacher ...`)')
+    p.add_argument('--student', required=True, type=Path, metavar='RUN_DIR', help="the student run (`plantvit train --teacher ...`, on the bundle's taxonomy or, with --browser-budget/--top-species, a browser taxonomy of it)")
     p.add_argument('--manifest', required=True, type=Path, metavar='DATA_DIR', help='the organized data folder')
     p.add_argument('--non-plant', required=True, type=Path, metavar='DIR', help='non-plant photos (as for `plantvit ood`)')
     p.add_argument('--quantization', default='mixed:200000', help='TF.js weights: mixed:N (float16 for tensors under N weights, uint8 above; default mixed:200000), float16, uint8 or float32')

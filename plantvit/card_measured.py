@@ -74,6 +74,12 @@ def _card_browser(br: dict) -> list[str]:
          f"| {_pct(r.get('answered_in_browser'))} | {_pct(r.get('browser_accuracy_on_its_answers'))} | "
          f"{_pct(r.get('server_accuracy_on_those'))} | {_pct(r.get('hybrid_accuracy'))} | {_pct(r.get('server_accuracy_all'))} | "
          f"{_pct(r.get('non_plant_answered_in_browser'))} |"]
+    t = r.get('taxonomy') or {}
+    if t.get('other'):                        # a browser taxonomy: the commonest species that fit its budget, and "other"
+        L += ['', f"The browser knows {t['species'] - 1:,} of the {t['server_species']:,} species ({t['classes'] - 1:,} of "
+              f"{t['server_classes']:,} classes: those with the most training photos that fit its size budget) and one "
+              f"\"other species\" class, which it always hands to the server; {_pct(r.get('photos_of_species_it_knows'))} of "
+              f"those val photos are of a species it knows, and it answered {_pct(r.get('answered_in_browser_of_those'))} of them."]
     if br.get('server_arch'):
         L += ['', f"The thresholds and figures are measured against this bundle's server model (`{br['server_arch']}`)."]
     return L

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from .bundle import Bundle, BundleError, bundle_outputs, scale_outputs, species_rows, within_species
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, compact_outputs, scale_outputs, species_rows, within_species
 from .data import organize
 from .manifest import in_taxonomy, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
@@ -18,10 +18,10 @@ from .metrics import METRIC_NAMES, hierarchical_hits
 from .taxonomy import Taxonomy
 
 # %% auto #0
-__all__ = ['UNSEEN_OUTCOMES', 'ANNOTATED_CELLS', 'LABELLED_ROWS', 'EvaluateError', 'evaluation_rows', 'Evaluation', 'run_bundle',
-           'reliability', 'ece', 'answer_confidence', 'fit_temperature', 'calibration_report', 'plot_reliability',
-           'add_calibration', 'unseen_table', 'answer_summary', 'wilson', 'metrics', 'class_table', 'species_table',
-           'confusion', 'most_confused', 'plot_confusions']
+__all__ = ['DECISION_FIELDS', 'UNSEEN_OUTCOMES', 'ANNOTATED_CELLS', 'LABELLED_ROWS', 'EvaluateError', 'evaluation_rows',
+           'manifest_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece', 'answer_confidence', 'fit_temperature',
+           'calibration_report', 'plot_reliability', 'add_calibration', 'unseen_table', 'answer_summary', 'wilson',
+           'metrics', 'joint_answer', 'class_table', 'species_table', 'confusion', 'most_confused', 'plot_confusions']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -40,15 +40,27 @@ def evaluation_rows(sources,                      # as for `organize`: class-fol
     if split != 'all':
         if split not in set(df.split.astype(str)): raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
         df = df[df.split == split]
-    df = in_taxonomy(df.reset_index(drop=True), taxonomy)
+    return _evaluation_frame(in_taxonomy(df.reset_index(drop=True), taxonomy))
+
+def _evaluation_frame(df: pd.DataFrame) -> pd.DataFrame:
+    "The columns an evaluation reads, of manifest rows matched to a taxonomy (`in_taxonomy`)."
     return pd.DataFrame({'path': df.path.astype(str), 'source': df.source.astype(str), 'species': df.species.astype(str),
                          'disease': df.disease.astype(str), 'species_id': df.species_id, 'pair_id': df.pair_id,
                          'known': df.known, 'split': df.split.astype(str), 'group': df.group.astype(str)})
 
+def manifest_rows(data_dir, taxonomy: Taxonomy, split_rule: dict | None = None) -> pd.DataFrame:
+    "Every photo of an organized folder (`plantvit organize --out`), as `evaluation_rows(..., split='all')` gives them, without scanning the photos again; `split_rule` (the bundle's, if given) must be the one the folder was split with."
+    from plantvit.manifest import read_manifest, read_split_rule
+    if split_rule is not None and (rule := read_split_rule(data_dir)) != dict(split_rule):
+        raise EvaluateError(f"{str(data_dir)!r} was split by {rule}, the bundle's photos by {dict(split_rule)}: its val and test photos "
+                            "may be the bundle's training photos; evaluate the photo folders themselves (they are split by the bundle's rule)")
+    df, _ = read_manifest(data_dir)
+    return _evaluation_frame(in_taxonomy(df.reset_index(drop=True), taxonomy))
+
 # %% ../nbs/10_evaluate.ipynb #3cf216db
 @dataclass
 class Evaluation:
-    "A bundle's raw outputs on evaluation photos: `rows` of known classes, `outputs`, `errors` `{path: reason}`, `temperature`; `unseen` rows and `unseen_outputs` for the classes it does not know."
+    "A bundle's raw outputs on evaluation photos (`compact_outputs`, as `run_bundle` keeps them, or full): `rows` of known classes, `outputs`, `errors` `{path: reason}`, `temperature`; `unseen` rows and `unseen_outputs` for the classes it does not know."
     rows: pd.DataFrame
     outputs: dict
     taxonomy: Taxonomy
@@ -68,15 +80,26 @@ class Evaluation:
         "Per photo, whether each level is right (`plantvit.metrics.hierarchical_hits`), computed once."
         return hierarchical_hits(self.outputs, self.rows.species_id, self.rows.pair_id, self.taxonomy.pair_species)
 
+DECISION_FIELDS = ('label', 'species', 'disease', 'level', 'escalation', 'confidence', 'is_plant', 'unknown_species')
+
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None, keep=None) -> Evaluation:
-    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation`; rows with `pair_id` -1 go to `unseen`; `keep`: the outputs to hold (`bundle_outputs`), all by default."
-    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos', keep=keep)
+    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation` of `compact_outputs` (nothing photos × classes held) and, with an OOD detector and every output read, each photo's `decide` (its `DECISION_FIELDS`, as `decision`); rows with `pair_id` -1 go to `unseen`; `keep`: the model outputs to read (`bundle_outputs`), all by default."
+    try: det = OODDetector.for_bundle(bundle)
+    except BundleError: det = None
+    tax, sid = bundle.taxonomy, rows.species_id.to_numpy()
+    srows = species_rows(tax.pair_species)
+    def reduce(o: dict, idx: np.ndarray) -> dict:
+        c = compact_outputs(o, tax.pair_species, species_id=sid[idx], rows=srows)
+        c.pop(STAGES_OUTPUT, None)                # the detector reads them here, nothing after
+        if det is not None and keep is None:      # what the Predictor answers, from the batch's full outputs
+            scores, cal = det.score(o), scale_outputs(o, bundle.temperature, tax.pair_species)   # the temperature once a batch, not once a photo
+            c['decision'] = np.array([{k: d.get(k) for k in DECISION_FIELDS} for d in (decide(cal, i, tax, det, scores=scores) for i in range(len(idx)))], dtype=object)
+        return c
+    outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos', keep=keep, reduce=reduce)
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
     read = rows.iloc[kept].reset_index(drop=True)
     known = read.pair_id.to_numpy() >= 0
     part = lambda m: outs if m.all() else {k: v[m] for k, v in outs.items()}   # no copy when every photo is of a known class
-    try: det = OODDetector.for_bundle(bundle)
-    except BundleError: det = None
     return Evaluation(read[known].reset_index(drop=True), part(known), bundle.taxonomy,
                       {rows.path.iloc[i]: e for i, e in errors.items()}, bundle.temperature, _model_name(bundle, kind),
                       read[~known].reset_index(drop=True) if (~known).any() else None, part(~known) if (~known).any() else None, det)
@@ -124,7 +147,8 @@ def fit_temperature(outputs: dict, species_id, pair_id, pair_species, bounds=(0.
     from scipy.optimize import minimize_scalar
     sid, pid = np.asarray(species_id), np.asarray(pair_id)
     sl = np.asarray(outputs['species_logits'], np.float64)
-    within, ids = within_species(outputs['disease_logp'], sid, species_rows(pair_species))   # photos × Dmax, not × P
+    if 'true_logp' in outputs: within, ids = np.asarray(outputs['true_logp'], np.float64), species_rows(pair_species)[sid]   # compact
+    else: within, ids = within_species(outputs['disease_logp'], sid, species_rows(pair_species))   # photos × Dmax, not × P
     pos = (ids == pid[:, None]).argmax(1)
     lo, hi = np.log(bounds[0]), np.log(bounds[1])
     r = minimize_scalar(lambda lt: _nll_joint(sl, within, pos, sid, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
@@ -190,9 +214,11 @@ def _outcome(d: dict) -> str:
     return {'none': 'species_unclear', 'species': 'species_only', 'disease': 'disease_named'}[d['level']]
 
 def _decisions(ev: Evaluation, outputs: dict, n: int) -> list[dict]:
-    "The Predictor's `decide` for each of `n` photos' `outputs`, with the bundle's OOD detector and temperatures."
-    scores = ev.detector.score(outputs) if ev.detector is not None else None
-    return [decide(outputs, i, ev.taxonomy, ev.detector, scores=scores, temperature=ev.temperature) for i in range(n)]
+    "The Predictor's `decide` for each of `n` photos' `outputs`, with the bundle's OOD detector and temperatures; those `run_bundle` kept (`decision`), when there."
+    if 'decision' in outputs: return list(outputs['decision'][:n])
+    scores = ev.detector.score(outputs) if ev.detector is not None else None   # the gate reads the raw outputs
+    cal = scale_outputs(outputs, ev.temperature, ev.taxonomy.pair_species)     # the temperature once, not once a photo
+    return [decide(cal, i, ev.taxonomy, ev.detector, scores=scores) for i in range(n)]
 
 def unseen_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species, disease) the bundle does not know: photos, the share of each outcome a grower sees, species right (known species only), the most common answer."
@@ -259,11 +285,15 @@ def metrics(ev: Evaluation) -> dict:
     return out
 
 # %% ../nbs/10_evaluate.ipynb #d6b92145
+def joint_answer(outputs: dict) -> np.ndarray:
+    "Each photo's joint answer (the model's argmax, before any temperature): `joint_pred` of compact outputs, the argmax of full ones."
+    return np.asarray(outputs['joint_pred']) if 'joint_pred' in outputs else np.asarray(outputs['joint_probs']).argmax(1)
+
 def class_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species, disease): photos, joint recall, precision, F1, and the most frequent wrong answer; linear in photos, whatever the class count."
     tax, r = ev.taxonomy, ev.rows
     d = pd.DataFrame({'source': r.source.astype(str).to_numpy(), 'true': r.pair_id.to_numpy(),
-                      'pred': np.asarray(ev.outputs['joint_probs']).argmax(1)})
+                      'pred': joint_answer(ev.outputs)})
     d['hit'] = d.true == d.pred
     t = d.groupby(['source', 'true']).hit.agg(n='size', recall='mean').reset_index()
     said = d.groupby(['source', 'pred']).hit.agg(tp='sum', said='size').reset_index().rename(columns={'pred': 'true'})
@@ -297,7 +327,7 @@ def confusion(ev: Evaluation, species: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(cm, index=tax.species, columns=tax.species)
     s = tax.species_id(species)
     ids = list(tax.pair_ids_of(s)); sel = (r.species_id == s).to_numpy()
-    pred = np.asarray(ev.outputs['joint_probs'])[sel].argmax(1)
+    pred = joint_answer(ev.outputs)[sel]
     pred = np.where(np.isin(pred, ids), pred, -1)
     names = [tax.pair(i)[1] for i in ids]
     cm = confusion_matrix(r.pair_id[sel], pred, labels=ids + [-1])[:len(ids)]
@@ -306,7 +336,7 @@ def confusion(ev: Evaluation, species: str | None = None) -> pd.DataFrame:
 def most_confused(ev: Evaluation, n: int = 20) -> pd.DataFrame:
     "The `n` most frequent wrong answers: (true class, answered class, times, share of the true class's photos); what a confusion matrix shows, at any class count."
     tax, r = ev.taxonomy, ev.rows
-    true, pred = r.pair_id.to_numpy(), np.asarray(ev.outputs['joint_probs']).argmax(1)
+    true, pred = r.pair_id.to_numpy(), joint_answer(ev.outputs)
     d = pd.DataFrame({'true': true, 'pred': pred})[true != pred]
     t = d.groupby(['true', 'pred']).size().rename('times').reset_index().sort_values(['times', 'true', 'pred'], ascending=[False, True, True]).head(n)
     per_class = np.bincount(true, minlength=tax.n_pairs)

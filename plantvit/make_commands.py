@@ -69,17 +69,41 @@ def _pretrained(v: str):
     "--pretrained: 'lite-package', 'hub' (timm's hub, needs network), 'none', or a weights file."
     return {'hub': True, 'none': False}.get(v, v)
 
+def _browser_data(a: argparse.Namespace) -> Path:
+    "--browser-budget / --top-species: the data relabelled into the browser's taxonomy (`09_browser`), in RUN_DIR/browser-data; the data itself when every species fits."
+    import os, shutil
+    from plantvit.browser import BROWSER_BUDGET, browser_taxonomy, browser_data, train_counts
+    from plantvit.manifest import read_manifest
+    if a.browser_budget and a.arch != 'tf_efficientnet_lite0':
+        raise ValueError(f"--browser-budget sizes a Lite0 student (its measured TF.js bytes); for {a.arch} give --top-species")
+    df, tax = read_manifest(a.data_dir)
+    lite0 = a.arch == 'tf_efficientnet_lite0'          # the size model is Lite0's: other backbones choose K themselves
+    btax = browser_taxonomy(tax, train_counts(df, tax), budget=int(a.browser_budget or (BROWSER_BUDGET if lite0 else 1 << 62)), top_species=a.top_species)
+    if btax is tax:
+        print(f'every species of {tax} fits the browser: training on the data as it is'); return a.data_dir
+    out = Path(a.out) / 'browser-data'
+    if not (out / 'taxonomy.json').is_file() or read_manifest(out)[1] != btax:
+        tmp = Path(a.out) / f'browser-data.tmp-{os.getpid()}'          # ranks under torchrun each write their own, one wins
+        browser_data(a.data_dir, btax, tmp)
+        if out.exists() and read_manifest(out)[1] != btax: shutil.rmtree(out)
+        try: tmp.rename(out)
+        except OSError: shutil.rmtree(tmp, ignore_errors=True)
+    print(f'the browser knows {btax.n_species - 1} of {tax.n_species} species ({btax.n_pairs - 1} of {tax.n_pairs} classes) '
+          f'and one "other" species for the rest: training on {out}')
+    return out
+
 def cmd_train(a: argparse.Namespace) -> int:
     "`plantvit train`: fine-tune a hierarchical classifier on an organized data folder."
     import time, torch
     from plantvit.train import train
     if a.threads: torch.set_num_threads(a.threads)
     t = time.perf_counter()
+    data_dir = _browser_data(a) if a.browser_budget or a.top_species else a.data_dir
     cbs = []
     if a.teacher:
         from plantvit.browser import Distill
         cbs.append(Distill(a.teacher, alpha=a.distill_alpha))
-    learn = train(a.data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
+    learn = train(data_dir, a.out, arch=a.arch, epochs=a.epochs, freeze_epochs=a.freeze_epochs, size=a.size, bs=a.bs,
                   lr=a.lr, pretrained=_pretrained(a.pretrained), resume=a.resume, num_workers=a.workers, cbs=cbs,
                   oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
                   backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale,
@@ -119,6 +143,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--noise', type=float, default=0., metavar='P', help='blur or JPEG-compress a training photo with probability P (default 0)')
     p.add_argument('--teacher', type=Path, metavar='BUNDLE', help="distil from this bundle's model (e.g. the server's) besides the labels")
     p.add_argument('--distill-alpha', type=float, default=0.5, help='weight of the distillation term with --teacher (default 0.5)')
+    p.add_argument('--browser-budget', type=float, metavar='BYTES', help="a browser student: the species with the most training photos whose TF.js model fits BYTES (e.g. 5e6), plus one 'other' species for the rest (09_browser)")
+    p.add_argument('--top-species', type=int, metavar='K', help="a browser student of the K species with the most training photos plus one 'other' species (checked against --browser-budget, default 5 MB)")
 
 COMMANDS['train'] = (cmd_train, _train_args, dict(help='fine-tune a hierarchical classifier on an organized data folder',
                       description='Train species and disease heads on a timm backbone with fastai; writes best.pt, last.pt '

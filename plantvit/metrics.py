@@ -15,14 +15,19 @@ __all__ = ['METRIC_NAMES', 'hierarchical_hits', 'update_metrics', 'figures_stamp
 METRIC_NAMES = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
 
 def hierarchical_hits(outputs, species_id, pair_id, pair_species) -> dict[str, np.ndarray]:
-    "Per image: species top-1, disease top-1 and top-3 within the true species, joint top-1, as boolean arrays (NumPy)."
-    if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
-    sl, dl, jp = (np.asarray(o) for o in outputs[:3])
+    "Per image: species top-1, disease top-1 and top-3 within the true species, joint top-1, as boolean arrays (NumPy); `outputs` full (a dict or a tuple in `OUTPUT_NAMES` order) or `compact_outputs` with the true species' rows."
     sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
-    within, ids = within_species(dl, sid, species_rows(ps))            # only the true species' diseases compete
+    if isinstance(outputs, dict) and 'true_logp' in outputs:           # compact: the true species' rows and the joint answer, kept
+        sl, jpred = np.asarray(outputs['species_logits']), np.asarray(outputs['joint_pred'])
+        within, ids = np.asarray(outputs['true_logp'], np.float64), species_rows(ps)[sid]
+    else:
+        if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
+        sl, dl, jp = (np.asarray(o) for o in outputs[:3])
+        within, ids = within_species(dl, sid, species_rows(ps))        # only the true species' diseases compete
+        jpred = jp.argmax(1)
     top3 = np.take_along_axis(ids, np.argsort(-within, axis=1, kind='stable')[:, :3], 1)
     return {'species_top1': sl.argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
-            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': jp.argmax(1) == pid}
+            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': jpred == pid}
 
 # %% ../nbs/05c_metrics.ipynb #813db054
 def update_metrics(b: Bundle, sections: dict, **manifest_changes) -> Bundle:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, species_rows, within_species
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, compact_outputs, species_rows, within_species
 from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, UnknownScore,
                              fit_unknown_score, MULTI_LAYER, LayerScore)
 
@@ -238,10 +238,12 @@ UNKNOWN_QUANTILES = (0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999)   # opera
 UNKNOWN_QUANTILE = 0.98     # the shipped operating point: chosen on the leave-one-species-out folds (06b_unknown_species)
 
 def route(outputs: dict, pair_species, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    "Species first, then its most likely disease, for a batch of model outputs: ids, probabilities, logsumexp of the species logits; `rows`: `species_rows(pair_species)`, if the caller keeps it."
+    "Species first, then its most likely disease, for a batch of model outputs (full or `compact_outputs`): ids, probabilities, logsumexp of the species logits; `rows`: `species_rows(pair_species)`, if the caller keeps it."
     p_species = _species_probs(outputs['species_logits'])
     s = p_species.argmax(1)
-    dl, ids = within_species(outputs['disease_logp'], s, species_rows(pair_species) if rows is None else rows)   # that species' diseases
+    rows = species_rows(pair_species) if rows is None else rows
+    if 'disease_logp' in outputs: dl, ids = within_species(outputs['disease_logp'], s, rows)   # that species' diseases
+    else: dl, ids = np.asarray(outputs['answer_logp'], np.float64), rows[s]   # compact: the answered species' row, kept as it came
     best = dl.argmax(1)[:, None]
     sp, dp = p_species.max(1), np.exp(np.take_along_axis(dl, best, 1)[:, 0])
     return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': np.take_along_axis(ids, best, 1)[:, 0], 'disease_prob': dp,
@@ -267,7 +269,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
             unknown_quantile: float = UNKNOWN_QUANTILE, species_target: float = 0.995, disease_target: float = 0.98,
             knn_k: int = 10, memory_size: int = 20_000, oe_C: float = 1.0, unknown_inputs: tuple = UNKNOWN_INPUTS, layers: bool = True,
             threads: int | None = None, verbose: bool = True) -> tuple[OODDetector, dict]:
-    "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos."
+    "Fit an `OODDetector` for `bundle` on the photos of `manifest`'s classes it knows; returns it and `{'leaf': outputs, 'non_plant': outputs}` of the held-out test photos (leaves' outputs compacted: `compact_outputs`)."
     say = print if verbose else (lambda *a, **kw: None)
     from plantvit.manifest import in_taxonomy  # pandas and Arrow: fitting time only, never serving
     tax = bundle.taxonomy
@@ -283,19 +285,21 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
     per_photo = [k for k in bundle.meta['outputs'] if k not in ('disease_logp', 'joint_probs')]   # what the statistics read
-    def run(name, photos, keep=None):
-        o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None, keep=keep)
+    compact = lambda o, idx: compact_outputs(o, tax.pair_species, rows=rows_of)   # val leaves: their answered species' row, not photos × classes
+    rows_of = species_rows(tax.pair_species)
+    def run(name, photos, keep=None, reduce=None):
+        o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None, keep=keep, reduce=reduce)
         for i, e in errs.items(): say(f'  skipped {name} photo: {e}')
         return o, kept
     tr, tr_kept = run('train', train.path.tolist(), per_photo)
     stats = FeatureStats.fit(tr['embedding'], train.pair_id.to_numpy()[tr_kept], k=k)
     fit_np, _ = run('non-plant', [*np_split['fit'], *map(str, extra_non_plant)], per_photo)
     gate = PlantGate.fit(stats, tr, fit_np, n_whitened=n_whitened, C=C)
-    cal, cal_kept = run('val', cal_leaf.path.tolist())
+    cal, cal_kept = run('val', cal_leaf.path.tolist(), reduce=compact)
     cal_np, _ = run('non-plant', np_split['calibrate'])
     leaf_logit, np_logit = (gate.logit(stats.measure(o['embedding']), o['species_logits']) for o in (cal, cal_np))
     pt = plant_threshold(leaf_logit, np_logit, leaf_miss, reject)
-    rows, r = cal_leaf.iloc[cal_kept], route(bundle.calibrated(cal), tax.pair_species)   # confidences as the Predictor reads them
+    rows, r = cal_leaf.iloc[cal_kept], route(bundle.calibrated(cal), tax.pair_species, rows_of)   # confidences as the Predictor reads them
     unknown, cal_unknown, how, inputs = _fit_unknown(bundle, stats, tr, train.pair_id.to_numpy()[tr_kept], cal, rows, layers, k,
                                                      knn_k, memory_size, oe_C, unknown_inputs)
     ut = float(np.quantile(cal_unknown, unknown_quantile))       # learned scores: cross-fitted, of photos their regression never saw
@@ -315,7 +319,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     det = OODDetector(stats, gate, unknown, pt, ut, st, dt, info)
     say(f"fitted on {len(tr_kept):,} training leaves and {len(fit_np['embedding']):,} non-plant photos; thresholds: plant "
         f"{pt:.2f}, unknown {ut:.2f}, species {st:.3f}, disease {dt:.3f}")
-    test_out, test_kept = run('val', test_leaf.path.tolist())
+    test_out, test_kept = run('val', test_leaf.path.tolist(), reduce=compact)
     test_np, _ = run('non-plant', np_split['test'])
     return det, {'leaf': test_out, 'leaf_rows': test_leaf.iloc[test_kept], 'non_plant': test_np}
 

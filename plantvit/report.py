@@ -37,12 +37,13 @@ def _md_or_file(t: pd.DataFrame, name: str, out: Path) -> list[str]:
 def evaluation_report(bundle: Bundle, sources, split: str = 'val', out=None, kind: str | None = None,
                       threads: int | None = None, robust: bool = True, probe: bool = True, tsne: bool = True,
                       verbose: bool = True) -> dict:
-    "Evaluate `bundle` on `sources`' `split`: the metrics dict, plus calibration/robustness/background tables; figures and report.md into `out`."
+    "Evaluate `bundle` on `sources`' `split` (photo folders as for `organize`, or every row of an organized folder from `manifest_rows`): the metrics dict, plus calibration/robustness/background tables; figures and report.md into `out`."
     import matplotlib; import matplotlib.pyplot as plt
     say = print if verbose else (lambda *a, **k: None)
-    every = evaluation_rows(sources, bundle.taxonomy, split='all', **bundle.split_rule)   # the bundle's own split: its val and test were never trained on
+    if isinstance(sources, pd.DataFrame): every, where = sources, 'the manifest'
+    else: every, where = evaluation_rows(sources, bundle.taxonomy, split='all', **bundle.split_rule), ', '.join(map(str, sources))   # the bundle's own split: its val and test were never trained on
     found = every if split == 'all' else every[every.split == split].reset_index(drop=True)
-    if found.empty: raise EvaluateError(f"no {split!r} photos in {', '.join(map(str, sources))}")
+    if found.empty: raise EvaluateError(f"no {split!r} photos in {where}")
     rows, n_unseen = found[found.known].reset_index(drop=True), int((~found.known).sum())
     if rows.empty: raise EvaluateError(f"none of the {len(found):,} {split} photos is of a class the bundle knows "
                                        f"({', '.join(bundle.taxonomy.species)}): `plantvit evaluate --json` reports what it answers for them")

@@ -7,11 +7,12 @@ from __future__ import annotations
 import functools, hashlib
 from dataclasses import dataclass
 import numpy as np
+from fastcore.basics import patch_to
 from .bundle import BundleError, STAGES_OUTPUT
 
 # %% auto #0
-__all__ = ['UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'MULTI_LAYER', 'FeatureStats', 'knn_distance', 'memory_sample', 'unknown_scores',
-           'UnknownScore', 'fit_unknown_score', 'LayerScore']
+__all__ = ['UNKNOWN_SCORES', 'UNKNOWN_INPUTS', 'MULTI_LAYER', 'class_means', 'shrunk_means', 'FeatureStats', 'knn_distance',
+           'memory_sample', 'unknown_scores', 'UnknownScore', 'fit_unknown_score', 'LayerScore']
 
 # %% ../nbs/06a_scores.ipynb #fbebd454
 def _unit(key: str, seed: int) -> float:
@@ -19,39 +20,50 @@ def _unit(key: str, seed: int) -> float:
     h = hashlib.blake2b(key.encode(), digest_size=8, salt=seed.to_bytes(8, 'little')).digest()
     return int.from_bytes(h, 'little') / 2**64
 
+# %% ../nbs/06a_scores.ipynb #c5a1e0f1
+def class_means(z, labels) -> tuple:
+    "Per-class means of the rows of `z` (N, k) in one pass, any class count: `(classes, means (C, k), counts (C,), each row's class index (N,))`."
+    z, labels = np.asarray(z), np.asarray(labels)
+    classes = np.unique(labels)
+    idx = np.searchsorted(classes, labels); order = np.argsort(idx, kind='stable')
+    counts = np.bincount(idx, minlength=len(classes))
+    return classes, np.add.reduceat(z[order], np.r_[0, np.cumsum(counts)[:-1]]) / counts[:, None], counts, idx
+
+def _group_sums(x, g, n_groups: int) -> np.ndarray:
+    "Sums of the rows of `x` by group id `g` (every group non-empty), in one pass."
+    order = np.argsort(g, kind='stable')
+    return np.add.reduceat(x[order], np.r_[0, np.cumsum(np.bincount(g, minlength=n_groups))[:-1]])
+
+def shrunk_means(means, counts, groups, whitening, within, kappa: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    "Class means (C, k) of `counts` (C,) photos pulled towards their group's photo-weighted mean (`groups` (C,): e.g. each class's species), given the photos' scatter around their class means (`within`, k × k): `(means, κ (k,))`."
+    means, counts = np.asarray(means, np.float64), np.asarray(counts, np.float64)
+    _, g = np.unique(np.asarray(groups), return_inverse=True); g = g.ravel()
+    ng = np.bincount(g, counts)                                          # photos in each group
+    gm = (_group_sums(means * counts[:, None], g, len(ng)) / ng[:, None])[g]   # each class's group mean
+    d, k = (means - gm) @ whitening, means.shape[1]                      # whitened deviations from the group mean
+    pairs = counts * (counts - 1)                                        # pairs of distinct photos of each class
+    signal = (pairs * (1 - 2 * counts / ng[g] + (np.bincount(g, counts ** 2) / ng ** 2)[g])).sum()   # the group mean holds the class too
+    if kappa is None and signal > 1e-9:   # the spread of true class means around their group's (PLDA's between-class covariance),
+        # unbiased from products of distinct photos of a class: Σ_c Σ_i≠j y_i y_jᵀ = Σ_c n²ddᵀ − Σ_i y_i y_iᵀ, so the noise cancels
+        noise = whitening.T @ np.asarray(within, np.float64) @ whitening
+        sigma2 = np.trace(noise) / ((counts - 1).sum() * k)                # a photo's variance around its class mean, a dimension
+        b = ((d * pairs[:, None]).T @ d - noise + sigma2 * (pairs / ng[g]).sum() * np.eye(k)) / signal
+        tau2, v = np.linalg.eigh((b + b.T) / 2)
+        kap = np.divide(sigma2, tau2, out=np.full(k, np.inf), where=tau2 > 0)   # κ = σ² / τ² per direction; ∞: classes do not differ
+    else: v, kap = np.eye(k), np.full(k, 0.0 if kappa is None else float(kappa))   # no class of two photos: nothing to measure, raw means
+    keep = counts[:, None] / (counts[:, None] + kap[None])               # n / (n + κ): the share of its own mean a class keeps
+    return gm + (((d @ v) * keep) @ v.T) @ np.linalg.inv(whitening), kap
+
 # %% ../nbs/06a_scores.ipynb #aeb9e8b0
 @dataclass
 class FeatureStats:
-    "Mahalanobis statistics of training embeddings: PCA projection, per-class means, shared within-class whitening."
+    "Mahalanobis statistics of training embeddings: PCA projection, per-class means (optionally shrunk towards their species'), shared within-class whitening."
     mean: np.ndarray          # (D,) embedding mean
     components: np.ndarray    # (D, k) principal directions
     class_means: np.ndarray   # (C, k) per class, in the projected space
     classes: np.ndarray       # (C,) the class ids (pair ids) the means belong to
     whitening: np.ndarray     # (k, k) W with W Wᵀ = Σ⁻¹ (shared within-class covariance; the total one when classes have too few photos)
     total_var: np.ndarray     # (k,) variance of all training embeddings along each component (the background)
-
-    @classmethod
-    def fit(cls, emb: np.ndarray, labels: np.ndarray, k: int = 256, shrink: float = 1e-3) -> FeatureStats:
-        "Fit on training embeddings (N, D) and their class ids (N,); `shrink` regularises the covariance."
-        emb, labels = np.asarray(emb, np.float64), np.asarray(labels)
-        classes = np.unique(labels)
-        if len(classes) < 2: raise ValueError(f'need at least two classes to fit feature statistics, got {len(classes)}')
-        k = min(k, emb.shape[1], len(emb) - 1)
-        mean = emb.mean(0)
-        _, sv, vt = np.linalg.svd(emb - mean, full_matrices=False)
-        comps, total_var = vt[:k].T, sv[:k] ** 2 / len(emb) + 1e-12
-        z = (emb - mean) @ comps
-        idx = np.searchsorted(classes, labels); order = np.argsort(idx, kind='stable')
-        counts = np.bincount(idx, minlength=len(classes))
-        means = np.add.reduceat(z[order], np.r_[0, np.cumsum(counts)[:-1]]) / counts[:, None]   # one pass, any class count
-        if len(emb) - len(classes) >= k:          # enough photos beyond one a class to estimate the spread within classes
-            r = z - means[idx]
-            cov = r.T @ r / len(r)
-        else: cov = np.diag(total_var)           # too few: the spread of all photos, a wider (more lenient) yardstick
-        cov += shrink * np.trace(cov) / k * np.eye(k)
-        w = np.linalg.cholesky(np.linalg.inv(cov))
-        f32 = lambda a: a.astype(np.float32)
-        return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w), f32(total_var))
 
     def project(self, emb) -> np.ndarray:
         "Embeddings (N, D) → their coordinates (N, k) on the principal directions."
@@ -97,6 +109,32 @@ class FeatureStats:
         z = self.project(emb); w = z @ self.whitening
         return {'projected': z, 'whitened': w, 'distance': self._nearest(w),
                 'background': (z ** 2 / self.total_var).sum(1)}
+
+# %% ../nbs/06a_scores.ipynb #d7c0a5eb
+@patch_to(FeatureStats, cls_method=True)
+def fit(cls, emb: np.ndarray, labels: np.ndarray, k: int = 256, shrink: float = 1e-3, groups=None, kappa: float | None = None) -> FeatureStats:
+    "Fit on training embeddings (N, D) and their class ids (N,); `shrink` regularises the covariance; class means shrink towards their `groups`' means (N,: each photo's species; zeros: all photos') by `kappa` (None: estimated per direction, `shrunk_means`), or stay raw (`groups` None, the default)."
+    emb, labels = np.asarray(emb, np.float64), np.asarray(labels)
+    if len(np.unique(labels)) < 2: raise ValueError(f'need at least two classes to fit feature statistics, got {len(np.unique(labels))}')
+    k = min(k, emb.shape[1], len(emb) - 1)
+    mean = emb.mean(0)
+    _, sv, vt = np.linalg.svd(emb - mean, full_matrices=False)
+    comps, total_var = vt[:k].T, sv[:k] ** 2 / len(emb) + 1e-12
+    z = (emb - mean) @ comps
+    classes, means, counts, idx = class_means(z, labels)            # one pass, any class count
+    r = z - means[idx]
+    within = r.T @ r
+    # enough photos beyond one a class to estimate the spread within classes; too few: the spread of all photos, a wider yardstick
+    cov = within / len(r) if len(emb) - len(classes) >= k else np.diag(total_var)
+    cov = cov + shrink * np.trace(cov) / k * np.eye(k)
+    w = np.linalg.cholesky(np.linalg.inv(cov))
+    if groups is not None and kappa != 0:
+        g = np.asarray(groups)
+        first = np.unique(idx, return_index=True)[1]                   # a photo of each class
+        if g.shape != labels.shape or (g != g[first][idx]).any(): raise ValueError('groups: one per photo, the same for all photos of a class')
+        means = shrunk_means(means, counts, g[first], w, within, kappa)[0]
+    f32 = lambda a: a.astype(np.float32)
+    return cls(f32(mean), f32(comps), f32(means), classes.astype(np.int64), f32(w), f32(total_var))
 
 # %% ../nbs/06a_scores.ipynb #27cf14d8
 def _energy(logits) -> np.ndarray:
@@ -251,10 +289,10 @@ class LayerScore:
         return self.total(self.parts(measured, outputs[STAGES_OUTPUT]))
 
     @classmethod
-    def fit(cls, stats: FeatureStats, train_stages, train_pairs, widths, cal_measured: dict, cal_stages, k: int = 256) -> LayerScore:
-        "Statistics per stage from the training photos' `stages` output and class ids; the standardisation from the calibration photos."
+    def fit(cls, stats: FeatureStats, train_stages, train_pairs, widths, cal_measured: dict, cal_stages, k: int = 256, groups=None) -> LayerScore:
+        "Statistics per stage from the training photos' `stages` output and class ids (class means shrunk towards their `groups`', as `FeatureStats.fit`); the standardisation from the calibration photos."
         parts = np.split(np.asarray(train_stages, np.float32), np.cumsum(widths)[:-1], 1)
-        s = cls([FeatureStats.fit(p, train_pairs, k=k) for p in parts], np.zeros(len(widths) + 1, np.float32), np.ones(len(widths) + 1, np.float32))
+        s = cls([FeatureStats.fit(p, train_pairs, k=k, groups=groups) for p in parts], np.zeros(len(widths) + 1, np.float32), np.ones(len(widths) + 1, np.float32))
         p = s.parts(cal_measured, cal_stages)
         s.mean, s.std = p.mean(0).astype(np.float32), (p.std(0, ddof=1) + 1e-9).astype(np.float32)
         return s

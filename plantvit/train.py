@@ -216,11 +216,9 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
 # %% ../nbs/04_train.ipynb #c47b7e6d
 def val_report(learn) -> pd.DataFrame:
     "Metrics on val per source and species, with overall rows per source: n, species top-1, disease top-1/top-3, joint top-1."
-    preds, (ys, yp) = _preds_and_targets(learn)
     df = learn.dls.manifest
     val = df[df.split == 'val'].reset_index(drop=True)
-    tax = learn.dls.taxonomy
-    hits = {m.name: m.score(preds, ys, yp).numpy() for m in hierarchical_metrics(tax.pair_species)}
+    hits = _val_hits(learn, hierarchical_metrics(learn.dls.taxonomy.pair_species))
     t = pd.DataFrame({'source': val.source.astype(str), 'species': val.species.astype(str), **hits})
     rows = []
     groups = [*t.groupby(['source', 'species'])] + [((k, '(all)'), g) for k, g in t.groupby('source')]
@@ -229,11 +227,14 @@ def val_report(learn) -> pd.DataFrame:
     rows.append({'source': '(all)', 'species': '(all)', 'n': len(t), **{k: t[k].mean() for k in hits}})
     return pd.DataFrame(rows).set_index(['source', 'species']).sort_index()
 
-def _preds_and_targets(learn):
-    "Val outputs and targets from a plain loop: unlike `get_preds` it never gathers across processes (rank 0 reports alone)."
+def _val_hits(learn, metrics) -> dict[str, np.ndarray]:
+    "Each metric's per-photo hits on val, scored a batch at a time from a plain loop: the outputs (photos × classes) are never held whole, and unlike `get_preds` it never gathers across processes (rank 0 reports alone)."
     model = getattr(learn.model, 'module', learn.model).eval()
-    outs, ys, yps = [], [], []
+    dev = next(model.parameters()).device
+    hits = {m.name: [] for m in metrics}
     with torch.no_grad():
         for xb, s, p in learn.dls.valid:   # fastai's typed tensors back to plain ones, so they mix freely
-            outs.append(model(xb.as_subclass(torch.Tensor))); ys.append(s.as_subclass(torch.Tensor)); yps.append(p.as_subclass(torch.Tensor))
-    return tuple(torch.cat([o[i] for o in outs]) for i in range(4)), (torch.cat(ys), torch.cat(yps))
+            s, p = s.as_subclass(torch.Tensor).to(dev), p.as_subclass(torch.Tensor).to(dev)
+            preds = model(xb.as_subclass(torch.Tensor).to(dev))
+            for m in metrics: hits[m.name].append(m.score(preds, s, p).cpu())
+    return {k: torch.cat(v).numpy() for k, v in hits.items()}

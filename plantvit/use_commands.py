@@ -66,17 +66,22 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     "`plantvit evaluate`: metrics per source as JSON (--json), or the full report: tables printed, figures and report.md in --out."
     import json as json_
     from plantvit.bundle import Bundle, default_bundle
-    from plantvit.evaluate import evaluation_rows, run_bundle, metrics
+    from plantvit.evaluate import EvaluateError, evaluation_rows, manifest_rows, run_bundle, metrics
     from plantvit.report import evaluation_report
     b = Bundle(a.bundle or default_bundle())
+    if bool(a.sources) == bool(a.manifest): raise EvaluateError('give the photos to evaluate: photo folders (SRC ...) or --manifest DATA_DIR, one of the two')
+    sources = manifest_rows(a.manifest, b.taxonomy, split_rule=b.split_rule) if a.manifest else a.sources   # no rescan of an organized folder
     if a.json:
-        ev = run_bundle(b, evaluation_rows(a.sources, b.taxonomy, split=a.split, **b.split_rule), kind=a.model, threads=a.threads)
+        rows = sources if a.manifest else evaluation_rows(a.sources, b.taxonomy, split='all', **b.split_rule)
+        if a.split != 'all': rows = rows[rows.split == a.split].reset_index(drop=True)
+        if rows.empty: raise EvaluateError(f"no {a.split!r} photos to evaluate")
+        ev = run_bundle(b, rows, kind=a.model, threads=a.threads)
         print(json_.dumps(metrics(ev), indent=1))
         return 0
     if a.record and (a.json or a.split not in ('val', 'test') or a.model not in (None, b.meta['default_model']) or (a.quick and a.split == 'val')):
         raise ValueError("--record stores a full evaluation of the bundle's default model on the val split, or its scores on the test "
                          "split: drop --json and --model, and --quick unless --split test")
-    res = evaluation_report(b, a.sources, split=a.split, out=a.out, kind=a.model, threads=a.threads,
+    res = evaluation_report(b, sources, split=a.split, out=a.out, kind=a.model, threads=a.threads,
                             robust=not a.quick, probe=not a.quick, tsne=not a.quick)
     rows = [('overall', res['overall']), *res['sources'].items()]
     print(f"{'source':14} {'n':>6} " + ' '.join(f'{k:>13}' for k in ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1', 'joint_ece')))
@@ -96,7 +101,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 # %% ../nbs/11d_use_commands.ipynb #f114922d
 def _evaluate_args(p: argparse.ArgumentParser) -> None:
     "`plantvit evaluate`'s arguments."
-    p.add_argument('sources', nargs='+', metavar='SRC', help="as for `plantvit organize`: a folder of 'Species___Disease' class folders, or Species=PATH")
+    p.add_argument('sources', nargs='*', metavar='SRC', help="as for `plantvit organize`: a folder of 'Species___Disease' class folders, or Species=PATH")
+    p.add_argument('--manifest', type=Path, metavar='DATA_DIR', help="instead of SRC: an organized folder (`plantvit organize --out`), read from its manifest without scanning the photos again; it must have been split by the bundle's rule")
     p.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
     p.add_argument('--json', action='store_true', help='print the metrics per source and overall as one JSON object, nothing else')
     p.add_argument('--split', default='val', choices=['val', 'train', 'test', 'all'], help='which photos of the sources (default val)')

@@ -14,8 +14,10 @@ async function getJSON(url) {
 
 async function loadModel() {
   const t0 = performance.now();
-  state.taxonomy = await getJSON('/taxonomy');
   state.routing = await getJSON('/browser/routing.json');
+  // The browser's own taxonomy (its species, maybe fewer than the server's, and an "other" species) comes with its
+  // model; a bundle made before that has none, and its browser knows the server's /taxonomy.
+  setTaxonomy(state.routing.taxonomy || await getJSON('/taxonomy'));
   const backend = params.get('backend') || 'wasm';
   if (backend === 'wasm') tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   await tf.setBackend(backend);
@@ -58,19 +60,40 @@ async function runModel(x) {
   return Object.fromEntries(names.map((n, i) => [n, Array.from(arrays[i])]));
 }
 
-// plantvit.browser.route, in JavaScript: species first, then its best disease; confidence and logsumexp.
+// The taxonomy the browser model answers in, and its classes by pair id (built once, not per photo).
+function setTaxonomy(tax) {
+  state.taxonomy = tax;
+  state.pairs = [];
+  for (const x of tax.species)
+    for (const d of x.diseases) state.pairs[d.pair_id] = { species: x.name, disease: d.name, pair_id: d.pair_id, label: d.flat_label };
+}
+
+// The `k` largest values of `values`: their indices, largest first, in one pass (no sort of every class).
+function topK(values, k) {
+  const idx = [];
+  for (let i = 0; i < values.length; i++) {
+    if (idx.length === k && values[i] <= values[idx[k - 1]]) continue;
+    let j = Math.min(idx.length, k - 1);
+    while (j > 0 && values[idx[j - 1]] < values[i]) { idx[j] = idx[j - 1]; j--; }
+    idx[j] = i;
+  }
+  return idx;
+}
+
+// plantvit.browser.route, in JavaScript: species first, then its best disease; confidence and logsumexp. Work per
+// photo: one pass over the species, one over the classes (the top 3), and the answered species' diseases.
 function route(out) {
   const tax = state.taxonomy, logits = out.species_logits;
-  const m = Math.max(...logits), e = logits.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
-  const s = e.indexOf(Math.max(...e));
+  let m = -Infinity, s = 0, z = 0;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > m) { m = logits[i]; s = i; }
+  for (let i = 0; i < logits.length; i++) z += Math.exp(logits[i] - m);
   const sp = tax.species[s];
   let best = null;
   for (const d of sp.diseases) if (best === null || out.disease_logp[d.pair_id] > out.disease_logp[best.pair_id]) best = d;
-  const pairs = tax.species.flatMap((x) => x.diseases.map((d) => ({ species: x.name, disease: d.name, pair_id: d.pair_id, label: d.flat_label })));
-  const top3 = pairs.map((p) => ({ ...p, probability: out.joint_probs[p.pair_id] })).sort((a, b) => b.probability - a.probability).slice(0, 3);
-  const conf = (e[s] / z) * Math.exp(out.disease_logp[best.pair_id]);
+  const top3 = topK(out.joint_probs, 3).map((p) => ({ ...state.pairs[p], probability: out.joint_probs[p] }));
+  const conf = (1 / z) * Math.exp(out.disease_logp[best.pair_id]);
   return { species: sp.name, disease: best.name, pair_id: best.pair_id, confidence: conf, lse: m + Math.log(z), top3,
-           single: sp.diseases.length === 1 };
+           single: sp.diseases.length === 1, other: tax.other != null && s === tax.other };
 }
 
 async function askBrowser(file) {
@@ -82,6 +105,7 @@ async function askBrowser(file) {
   state.lastRoute = r;   // what the browser model said, answered or not
   if (r.confidence < th.confidence || r.lse <= th.plant_energy) return null;   // unsure, or maybe not a leaf
   if (r.single) return null;   // a species known in one condition only: the server says what that means
+  if (r.other) return null;    // a species the browser does not know: the server does
   return { species: r.species, disease: r.disease, pair_id: r.pair_id, confidence: r.confidence, level: 'disease',
            message: `${r.species} — ${r.disease} (${pct(r.confidence)}).`, top3: r.top3, latency_ms: Math.round(performance.now() - t0) };
 }
@@ -153,4 +177,4 @@ $('photo').addEventListener('change', (ev) => { if (ev.target.files[0]) diagnose
   } catch (e) { $('model').textContent = 'server not reachable'; }
 })();
 
-window.plantvit = { ready, state, runModel, route, prepare, diagnose };
+window.plantvit = { ready, state, runModel, route, prepare, diagnose, setTaxonomy, topK };

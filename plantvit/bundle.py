@@ -286,13 +286,14 @@ def within_species(values, species, rows: np.ndarray) -> tuple[np.ndarray, np.nd
 
 # %% ../nbs/05_bundle.ipynb #0a8a655f
 def compact_outputs(outputs: dict, pair_species, species_id=None, rows: np.ndarray | None = None) -> dict:
-    "A batch of model outputs without its photos × classes arrays: the answered species' (`answer_logp`) and, given `species_id`, the true species' (`true_logp`; -inf for -1) disease log-probabilities as `within_species` lays them out, the joint answer `joint_pred`, and every other output as it is."
+    "A batch of model outputs without its photos × classes arrays: the answered species (`answer_species`, the raw logits' argmax: a temperature changes no argmax) and its disease log-probabilities (`answer_logp`) and, given `species_id`, the true species' (`true_logp`; -inf for -1) disease log-probabilities as `within_species` lays them out, the joint answer `joint_pred`, and every other output as it is."
     rows = species_rows(pair_species) if rows is None else rows
     out = {k: v for k, v in outputs.items() if k not in ('disease_logp', 'joint_probs')}
     if 'joint_probs' in outputs: out['joint_pred'] = np.asarray(outputs['joint_probs']).argmax(1)
     if 'disease_logp' in outputs:
         dl = outputs['disease_logp']
-        out['answer_logp'] = within_species(dl, np.asarray(outputs['species_logits']).argmax(1), rows)[0].astype(np.float32)
+        out['answer_species'] = np.asarray(outputs['species_logits']).argmax(1)
+        out['answer_logp'] = within_species(dl, out['answer_species'], rows)[0].astype(np.float32)
         if species_id is not None:
             sid = np.asarray(species_id, np.int64)
             true = within_species(dl, np.maximum(sid, 0), rows)[0].astype(np.float32)

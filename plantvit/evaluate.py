@@ -83,17 +83,18 @@ class Evaluation:
 DECISION_FIELDS = ('label', 'species', 'disease', 'level', 'escalation', 'confidence', 'is_plant', 'unknown_species')
 
 def run_bundle(bundle: Bundle, rows: pd.DataFrame, kind: str | None = None, threads: int | None = None, keep=None) -> Evaluation:
-    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation` of `compact_outputs` (nothing photos × classes held) and, with an OOD detector and every output read, each photo's `decide` (its `DECISION_FIELDS`, as `decision`); rows with `pair_id` -1 go to `unseen`; `keep`: the model outputs to read (`bundle_outputs`), all by default."
+    "Run `rows`' photos through the bundle's model `kind` (its default: INT8): an `Evaluation` of `compact_outputs` (nothing photos × classes held) and, when every output is read, each photo's `decide` (its `DECISION_FIELDS`, as `decision`); rows with `pair_id` -1 go to `unseen`; `keep`: the model outputs to read (`bundle_outputs`), all by default."
     try: det = OODDetector.for_bundle(bundle)
     except BundleError: det = None
     tax, sid = bundle.taxonomy, rows.species_id.to_numpy()
     srows = species_rows(tax.pair_species)
     def reduce(o: dict, idx: np.ndarray) -> dict:
         c = compact_outputs(o, tax.pair_species, species_id=sid[idx], rows=srows)
-        c.pop(STAGES_OUTPUT, None)                # the detector reads them here, nothing after
-        if det is not None and keep is None:      # what the Predictor answers, from the batch's full outputs
-            scores, cal = det.score(o), scale_outputs(o, bundle.temperature, tax.pair_species)   # the temperature once a batch, not once a photo
+        if keep is None:                          # what the Predictor answers (with or without a detector), from the batch's full outputs
+            scores = det.score(o) if det is not None else None
+            cal = scale_outputs(o, bundle.temperature, tax.pair_species)    # the temperature once a batch, not once a photo
             c['decision'] = np.array([{k: d.get(k) for k in DECISION_FIELDS} for d in (decide(cal, i, tax, det, scores=scores) for i in range(len(idx)))], dtype=object)
+        c.pop(STAGES_OUTPUT, None)                # the detector has read them: nothing after does
         return c
     outs, kept, errors = bundle_outputs(bundle, rows.path.tolist(), kind=kind, threads=threads, desc='photos', keep=keep, reduce=reduce)
     if not len(kept): raise EvaluateError(f"none of the {len(rows)} photos could be read: e.g. {next(iter(errors.values()), '')}")
@@ -216,6 +217,9 @@ def _outcome(d: dict) -> str:
 def _decisions(ev: Evaluation, outputs: dict, n: int) -> list[dict]:
     "The Predictor's `decide` for each of `n` photos' `outputs`, with the bundle's OOD detector and temperatures; those `run_bundle` kept (`decision`), when there."
     if 'decision' in outputs: return list(outputs['decision'][:n])
+    if 'disease_logp' not in outputs:
+        raise EvaluateError("these outputs were compacted without the Predictor's decisions (`run_bundle(..., keep=...)`): "
+                            'run the bundle with every output to count what a grower is told')
     scores = ev.detector.score(outputs) if ev.detector is not None else None   # the gate reads the raw outputs
     cal = scale_outputs(outputs, ev.temperature, ev.taxonomy.pair_species)     # the temperature once, not once a photo
     return [decide(cal, i, ev.taxonomy, ev.detector, scores=scores) for i in range(n)]

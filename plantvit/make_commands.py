@@ -71,7 +71,7 @@ def _pretrained(v: str):
 
 def _browser_data(a: argparse.Namespace) -> Path:
     "--browser-budget / --top-species: the data relabelled into the browser's taxonomy (`09_browser`), in RUN_DIR/browser-data; the data itself when every species fits."
-    import os, shutil
+    import json, os, shutil
     from plantvit.browser import BROWSER_BUDGET, browser_taxonomy, browser_data, train_counts
     from plantvit.manifest import read_manifest
     if a.browser_budget and a.arch != 'tf_efficientnet_lite0':
@@ -82,10 +82,16 @@ def _browser_data(a: argparse.Namespace) -> Path:
     if btax is tax:
         print(f'every species of {tax} fits the browser: training on the data as it is'); return a.data_dir
     out = Path(a.out) / 'browser-data'
-    if not (out / 'taxonomy.json').is_file() or read_manifest(out)[1] != btax:
+    st = (Path(a.data_dir) / 'manifest.parquet').stat()
+    source = {'data_dir': str(Path(a.data_dir).resolve()), 'manifest_bytes': st.st_size, 'manifest_mtime_ns': st.st_mtime_ns}   # re-organized data: built again
+    def current() -> bool:
+        try: return read_manifest(out)[1] == btax and json.loads((out / 'source.json').read_text()) == source
+        except (OSError, ValueError): return False
+    if not current():
         tmp = Path(a.out) / f'browser-data.tmp-{os.getpid()}'          # ranks under torchrun each write their own, one wins
         browser_data(a.data_dir, btax, tmp)
-        if out.exists() and read_manifest(out)[1] != btax: shutil.rmtree(out)
+        (tmp / 'source.json').write_text(json.dumps(source))
+        if out.exists() and not current(): shutil.rmtree(out, ignore_errors=True)   # another rank may be removing it too
         try: tmp.rename(out)
         except OSError: shutil.rmtree(tmp, ignore_errors=True)
     print(f'the browser knows {btax.n_species - 1} of {tax.n_species} species ({btax.n_pairs - 1} of {tax.n_pairs} classes) '

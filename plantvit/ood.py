@@ -240,12 +240,15 @@ UNKNOWN_QUANTILE = 0.98     # the shipped operating point: chosen on the leave-o
 def route(outputs: dict, pair_species, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     "Species first, then its most likely disease, for a batch of model outputs (full or `compact_outputs`): ids, probabilities, logsumexp of the species logits; `rows`: `species_rows(pair_species)`, if the caller keeps it."
     p_species = _species_probs(outputs['species_logits'])
-    s = p_species.argmax(1)
     rows = species_rows(pair_species) if rows is None else rows
-    if 'disease_logp' in outputs: dl, ids = within_species(outputs['disease_logp'], s, rows)   # that species' diseases
-    else: dl, ids = np.asarray(outputs['answer_logp'], np.float64), rows[s]   # compact: the answered species' row, kept as it came
+    if 'disease_logp' in outputs:
+        s = p_species.argmax(1)
+        dl, ids = within_species(outputs['disease_logp'], s, rows)                 # that species' diseases
+    else:                                                                          # compact: the species its row was kept for
+        s = np.asarray(outputs['answer_species'])                                  # (ties after a temperature cannot move it)
+        dl, ids = np.asarray(outputs['answer_logp'], np.float64), rows[s]
     best = dl.argmax(1)[:, None]
-    sp, dp = p_species.max(1), np.exp(np.take_along_axis(dl, best, 1)[:, 0])
+    sp, dp = p_species[np.arange(len(s)), s], np.exp(np.take_along_axis(dl, best, 1)[:, 0])
     return {'species': s, 'p_species': p_species, 'species_prob': sp, 'pair': np.take_along_axis(ids, best, 1)[:, 0], 'disease_prob': dp,
             'confidence': sp * dp, 'lse': -_energy(outputs['species_logits'])}
 

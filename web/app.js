@@ -90,7 +90,9 @@ function route(out) {
   const sp = tax.species[s];
   let best = null;
   for (const d of sp.diseases) if (best === null || out.disease_logp[d.pair_id] > out.disease_logp[best.pair_id]) best = d;
-  const top3 = topK(out.joint_probs, 3).map((p) => ({ ...state.pairs[p], probability: out.joint_probs[p] }));
+  const otherName = tax.other != null ? tax.species[tax.other].name : null;   // "other" is no diagnosis: never in the top 3
+  const top3 = topK(out.joint_probs, otherName === null ? 3 : 4).filter((p) => state.pairs[p].species !== otherName).slice(0, 3)
+    .map((p) => ({ ...state.pairs[p], probability: out.joint_probs[p] }));
   const conf = (1 / z) * Math.exp(out.disease_logp[best.pair_id]);
   return { species: sp.name, disease: best.name, pair_id: best.pair_id, confidence: conf, lse: m + Math.log(z), top3,
            single: sp.diseases.length === 1, other: tax.other != null && s === tax.other };

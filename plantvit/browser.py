@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from .bundle import Bundle, BundleError, bundle_outputs, progress
+from .model import row_width
 from .ood import confidence_threshold, split_non_plant, leaf_halves, route
 
 # %% auto #0
@@ -40,7 +41,7 @@ def tfjs_bytes(n_species: int, n_pairs: int, padded: int | None = None, widths: 
 
 def student_tfjs_bytes(taxonomy, **size) -> int:
     "`tfjs_bytes` of a student on `taxonomy`, its segment softmax's rows counted (`size`: `tfjs_bytes`' `width`, `base`, `below`)."
-    rows = [1 << (int(n) - 1).bit_length() for n in np.bincount(taxonomy.pair_species)]   # padded row widths (03_model's width_buckets)
+    rows = [row_width(n) for n in np.bincount(taxonomy.pair_species)]       # padded row widths (03_model)
     return tfjs_bytes(taxonomy.n_species, taxonomy.n_pairs, sum(rows), len(set(rows)), **size)
 
 def train_counts(manifest, taxonomy) -> np.ndarray:
@@ -63,7 +64,7 @@ def browser_taxonomy(taxonomy, counts, budget: int = BROWSER_BUDGET, top_species
     if normalize_key(OTHER_SPECIES) in taxonomy.species_keys: raise BrowserError(f'the taxonomy already has a species {OTHER_SPECIES!r}')
     n_dis = np.bincount(taxonomy.pair_species, minlength=S)
     order = np.array(sorted(range(S), key=lambda s: (-counts[s], taxonomy.species_keys[s])), dtype=int)
-    rows = [1 << (int(n) - 1).bit_length() for n in n_dis[order]]            # each species' padded row width
+    rows = [row_width(n) for n in n_dis[order]]                              # each species' padded row width
     pairs, padded, seen, widths = np.cumsum(n_dis[order]), np.cumsum(rows), {1}, []  # "other" is a row of width 1
     for w in rows: seen.add(w); widths.append(len(seen))
     def need(k, other=1): return tfjs_bytes(k + other, int(pairs[k - 1]) + other, int(padded[k - 1]) + other, widths[k - 1], **size)

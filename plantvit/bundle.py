@@ -17,8 +17,8 @@ from .imaging import prepare, ImageError
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
            'ROW_OUTPUTS', 'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle',
-           'scale_outputs', 'species_rows', 'within_species', 'compact_outputs', 'slim_copy', 'default_bundle',
-           'progress', 'bundle_outputs']
+           'scale_outputs', 'species_rows', 'within_species', 'compact_outputs', 'true_rows', 'joint_answer',
+           'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -300,6 +300,16 @@ def compact_outputs(outputs: dict, pair_species, species_id=None, rows: np.ndarr
             true[sid < 0] = -np.inf                       # a species the bundle does not know: no row
             out['true_logp'] = true
     return out
+
+def true_rows(outputs: dict, species_id, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Each photo's disease log-probabilities on its true species' pairs, from full outputs (`within_species`) or `compact_outputs` (`true_logp`): (values in float64, -inf on the padding; their pair ids, -1 there)."
+    sid = np.asarray(species_id, np.int64)
+    if 'true_logp' in outputs: return np.asarray(outputs['true_logp'], np.float64), rows[sid]
+    return within_species(outputs['disease_logp'], sid, rows)
+
+def joint_answer(outputs: dict) -> np.ndarray:
+    "Each photo's joint answer (the model's argmax, before any temperature): `joint_pred` of compact outputs, the argmax of full ones."
+    return np.asarray(outputs['joint_pred']) if 'joint_pred' in outputs else np.asarray(outputs['joint_probs']).argmax(1)
 
 
 # %% ../nbs/05_bundle.ipynb #d352255e

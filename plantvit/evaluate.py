@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, compact_outputs, scale_outputs, species_rows, within_species
+from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, compact_outputs, scale_outputs, species_rows, true_rows, joint_answer
 from .data import organize
 from .manifest import in_taxonomy, VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
@@ -21,7 +21,7 @@ from .taxonomy import Taxonomy
 __all__ = ['DECISION_FIELDS', 'UNSEEN_OUTCOMES', 'ANNOTATED_CELLS', 'LABELLED_ROWS', 'EvaluateError', 'evaluation_rows',
            'manifest_rows', 'Evaluation', 'run_bundle', 'reliability', 'ece', 'answer_confidence', 'fit_temperature',
            'calibration_report', 'plot_reliability', 'add_calibration', 'unseen_table', 'answer_summary', 'wilson',
-           'metrics', 'joint_answer', 'class_table', 'species_table', 'confusion', 'most_confused', 'plot_confusions']
+           'metrics', 'class_table', 'species_table', 'confusion', 'most_confused', 'plot_confusions']
 
 # %% ../nbs/10_evaluate.ipynb #bc52828d
 class EvaluateError(ValueError):
@@ -148,8 +148,7 @@ def fit_temperature(outputs: dict, species_id, pair_id, pair_species, bounds=(0.
     from scipy.optimize import minimize_scalar
     sid, pid = np.asarray(species_id), np.asarray(pair_id)
     sl = np.asarray(outputs['species_logits'], np.float64)
-    if 'true_logp' in outputs: within, ids = np.asarray(outputs['true_logp'], np.float64), species_rows(pair_species)[sid]   # compact
-    else: within, ids = within_species(outputs['disease_logp'], sid, species_rows(pair_species))   # photos × Dmax, not × P
+    within, ids = true_rows(outputs, sid, species_rows(pair_species))      # photos × Dmax, not × P
     pos = (ids == pid[:, None]).argmax(1)
     lo, hi = np.log(bounds[0]), np.log(bounds[1])
     r = minimize_scalar(lambda lt: _nll_joint(sl, within, pos, sid, np.exp(lt)), bounds=(lo, hi), method='bounded', options={'xatol': 1e-4})
@@ -289,10 +288,6 @@ def metrics(ev: Evaluation) -> dict:
     return out
 
 # %% ../nbs/10_evaluate.ipynb #d6b92145
-def joint_answer(outputs: dict) -> np.ndarray:
-    "Each photo's joint answer (the model's argmax, before any temperature): `joint_pred` of compact outputs, the argmax of full ones."
-    return np.asarray(outputs['joint_pred']) if 'joint_pred' in outputs else np.asarray(outputs['joint_probs']).argmax(1)
-
 def class_table(ev: Evaluation) -> pd.DataFrame:
     "Per (source, species, disease): photos, joint recall, precision, F1, and the most frequent wrong answer; linear in photos, whatever the class count."
     tax, r = ev.taxonomy, ev.rows

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 import numpy as np
-from .bundle import Bundle, OUTPUT_NAMES, species_rows, within_species
+from .bundle import Bundle, OUTPUT_NAMES, species_rows, true_rows, joint_answer
 
 # %% auto #0
 __all__ = ['METRIC_NAMES', 'hierarchical_hits', 'update_metrics', 'figures_stamp']
@@ -16,18 +16,12 @@ METRIC_NAMES = ('species_top1', 'disease_top1', 'disease_top3', 'joint_top1')
 
 def hierarchical_hits(outputs, species_id, pair_id, pair_species) -> dict[str, np.ndarray]:
     "Per image: species top-1, disease top-1 and top-3 within the true species, joint top-1, as boolean arrays (NumPy); `outputs` full (a dict or a tuple in `OUTPUT_NAMES` order) or `compact_outputs` with the true species' rows."
+    if not isinstance(outputs, dict): outputs = dict(zip(OUTPUT_NAMES, outputs))   # a tuple in `Bundle.run`'s order
     sid, pid, ps = (np.asarray(v) for v in (species_id, pair_id, pair_species))
-    if isinstance(outputs, dict) and 'true_logp' in outputs:           # compact: the true species' rows and the joint answer, kept
-        sl, jpred = np.asarray(outputs['species_logits']), np.asarray(outputs['joint_pred'])
-        within, ids = np.asarray(outputs['true_logp'], np.float64), species_rows(ps)[sid]
-    else:
-        if isinstance(outputs, dict): outputs = [outputs[k] for k in OUTPUT_NAMES[:3]]   # by name, as `Bundle.run` returns them
-        sl, dl, jp = (np.asarray(o) for o in outputs[:3])
-        within, ids = within_species(dl, sid, species_rows(ps))        # only the true species' diseases compete
-        jpred = jp.argmax(1)
+    within, ids = true_rows(outputs, sid, species_rows(ps))            # only the true species' diseases compete
     top3 = np.take_along_axis(ids, np.argsort(-within, axis=1, kind='stable')[:, :3], 1)
-    return {'species_top1': sl.argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
-            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': jpred == pid}
+    return {'species_top1': np.asarray(outputs['species_logits']).argmax(1) == sid, 'disease_top1': top3[:, 0] == pid,
+            'disease_top3': (top3 == pid[:, None]).any(1), 'joint_top1': joint_answer(outputs) == pid}
 
 # %% ../nbs/05c_metrics.ipynb #813db054
 def update_metrics(b: Bundle, sections: dict, **manifest_changes) -> Bundle:

@@ -16,7 +16,7 @@ from .taxonomy import Taxonomy
 from .backbones import Preprocessing, create_backbone, feature_dim
 
 # %% auto #0
-__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'CHECKPOINT_FORMAT', 'width_buckets', 'SegmentLogSoftmax',
+__all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'CHECKPOINT_FORMAT', 'row_width', 'width_buckets', 'SegmentLogSoftmax',
            'HierarchicalHead', 'FlatHead', 'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices',
            'WithStages', 'HierarchicalLoss', 'decode', 'save_checkpoint', 'load_checkpoint']
 
@@ -33,10 +33,14 @@ def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list
     if empty: raise ValueError(f"species {empty[:5]} have no pairs: pair_species must name every species 0..{len(segments)-1}")
     return ps, segments
 
+def row_width(n_diseases: int) -> int:
+    "The padded row of a species of `n_diseases` diseases in the segment softmax: the power of two at or above it (1, 2, 4, …)."
+    return 1 << (int(n_diseases) - 1).bit_length()
+
 def width_buckets(segments: Sequence[Sequence[int]]) -> list[tuple[int, list[int]]]:
-    "The species ids 0..S-1 grouped by their row width, the power of two at or above their number of diseases (1, 2, 4, …), narrowest first."
+    "The species ids 0..S-1 grouped by their row width (`row_width` of their number of diseases), narrowest first."
     buckets = {}
-    for s, seg in enumerate(segments): buckets.setdefault(1 << (len(seg) - 1).bit_length(), []).append(s)
+    for s, seg in enumerate(segments): buckets.setdefault(row_width(len(seg)), []).append(s)
     return sorted(buckets.items())
 
 class SegmentLogSoftmax(nn.Module):

@@ -288,8 +288,8 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
     per_photo = [k for k in bundle.meta['outputs'] if k not in ('disease_logp', 'joint_probs')]   # what the statistics read
-    compact = lambda o, idx: compact_outputs(o, tax.pair_species, rows=rows_of)   # val leaves: their answered species' row, not photos × classes
     rows_of = species_rows(tax.pair_species)
+    compact = lambda o, idx: compact_outputs(o, tax.pair_species, rows=rows_of)   # val leaves: their answered species' row, not photos × classes
     def run(name, photos, keep=None, reduce=None):
         o, kept, errs = bundle_outputs(bundle, photos, threads=threads, desc=name if verbose else None, keep=keep, reduce=reduce)
         for i, e in errs.items(): say(f'  skipped {name} photo: {e}')

@@ -72,9 +72,9 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     if bool(a.sources) == bool(a.manifest): raise EvaluateError('give the photos to evaluate: photo folders (SRC ...) or --manifest DATA_DIR, one of the two')
     sources = manifest_rows(a.manifest, b.taxonomy, split_rule=b.split_rule) if a.manifest else a.sources   # no rescan of an organized folder
     if a.json:
-        rows = sources if a.manifest else evaluation_rows(a.sources, b.taxonomy, split='all', **b.split_rule)
-        if a.split != 'all': rows = rows[rows.split == a.split].reset_index(drop=True)
-        if rows.empty: raise EvaluateError(f"no {a.split!r} photos to evaluate")
+        rows = evaluation_rows(a.sources, b.taxonomy, split=a.split, **b.split_rule) if not a.manifest else \
+               sources if a.split == 'all' else sources[sources.split == a.split].reset_index(drop=True)
+        if rows.empty: raise EvaluateError(f"no {a.split!r} photos in the manifest {str(a.manifest)!r}")
         ev = run_bundle(b, rows, kind=a.model, threads=a.threads)
         print(json_.dumps(metrics(ev), indent=1))
         return 0

@@ -2,6 +2,7 @@
 tutorial's screenshot (`tutorial_diagnose`). They live beside the notebooks, not in the installed package: a grower's
 server has no use for them. Debian's Chromium (`apt-get install chromium`): Playwright cannot download one here."""
 import shutil, time
+from urllib.parse import urlsplit
 from concurrent.futures import ThreadPoolExecutor
 
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -46,7 +47,7 @@ def open_page(playwright, url: str, timeout_ms: int = 60_000, setup=None):
 def choose_photo(page, photo) -> tuple[dict, list]:
     "Choose `photo` in the page; returns the answer (`window.plantvit.state.lastAnswer`) and the /predict requests made."
     requests = []
-    count = lambda r: requests.append(r.url) if r.url.endswith('/predict') else None
+    count = lambda r: requests.append(r.url) if urlsplit(r.url).path == '/predict' else None   # with or without ?explain=1
     page.on('request', count)
     page.evaluate('window.plantvit.state.lastAnswer = null')
     page.set_input_files('#photo', [])                           # choosing the same file again fires no change event

@@ -15,10 +15,10 @@ from .taxonomy import Taxonomy
 from .imaging import prepare, ImageError
 
 # %% auto #0
-__all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'INPUT', 'PREPROCESSING_KEYS',
-           'ROW_OUTPUTS', 'BundleError', 'sha256_file', 'bundle_files', 'checksums', 'write_manifest', 'Bundle',
-           'scale_outputs', 'species_rows', 'within_species', 'compact_outputs', 'true_rows', 'joint_answer',
-           'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
+__all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'FEATURE_MAP', 'INPUT',
+           'PREPROCESSING_KEYS', 'ROW_OUTPUTS', 'BundleError', 'sha256_file', 'bundle_files', 'checksums',
+           'write_manifest', 'Bundle', 'scale_outputs', 'species_rows', 'within_species', 'compact_outputs',
+           'true_rows', 'joint_answer', 'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -26,6 +26,7 @@ MANIFEST_NAME = 'bundle.json'
 MODEL_FILES = {'fp32': 'model.fp32.onnx', 'int8': 'model.int8.onnx'}   # kind → file name, as export writes them
 OUTPUT_NAMES = ('species_logits', 'disease_logp', 'joint_probs', 'embedding')   # = plantvit.model.OUTPUT_NAMES
 STAGES_OUTPUT = 'stages'     # = plantvit.model.STAGES_OUTPUT: the backbone stages' pooled features, when exported with them
+FEATURE_MAP = 'feature_map'  # the last feature map, which the embedding pools (`plantvit.cam`): read only when asked for
 INPUT = {'name': 'image', 'layout': 'NCHW', 'dtype': 'float32'}
 PREPROCESSING_KEYS = ('input_size', 'interpolation', 'mean', 'std', 'crop_pct', 'crop_mode')   # Preprocessing.to_dict()
 
@@ -195,16 +196,17 @@ def session(self: Bundle, kind: str | None = None, threads: int | None = None) -
 
 # %% ../nbs/05_bundle.ipynb #cc1f28e0
 @patch
-def run(self: Bundle, batch: np.ndarray, kind: str | None = None, threads: int | None = None) -> dict[str, np.ndarray]:
-    "Run the model `kind` on a [N, C, H, W] (or one [C, H, W]) float batch: `{output name: array}` in `outputs` order."
+def run(self: Bundle, batch: np.ndarray, kind: str | None = None, threads: int | None = None, outputs=None) -> dict[str, np.ndarray]:
+    "Run the model `kind` on a [N, C, H, W] (or one [C, H, W]) float batch: `{output name: array}` for `outputs` (default: all but `FEATURE_MAP`)."
     x = np.asarray(batch)
     if x.ndim == 3: x = x[None]
     want = tuple(self.preprocessing['input_size'])
     if x.ndim != 4 or tuple(x.shape[1:]) != want:
         raise BundleError(f"expected a batch of shape [N, {', '.join(map(str, want))}] (the bundle's input), got {list(x.shape)}")
     if not np.issubdtype(x.dtype, np.floating): raise BundleError(f"expected float32 pixels as `prepare` makes them, got {x.dtype}")
-    out = self.session(kind, threads).run(None, {self.meta['input']['name']: np.ascontiguousarray(x, dtype=np.float32)})
-    return dict(zip(self.meta['outputs'], out))
+    names = list(outputs) if outputs is not None else [o for o in self.meta['outputs'] if o != FEATURE_MAP]
+    out = self.session(kind, threads).run(names, {self.meta['input']['name']: np.ascontiguousarray(x, dtype=np.float32)})
+    return dict(zip(names, out))
 
 @patch
 def prepare(self: Bundle, *images) -> np.ndarray:
@@ -357,12 +359,11 @@ def bundle_outputs(bundle: Bundle, photos, kind: str | None = None, bs: int = 32
     xs, kept, errors = [], [], {}
     unknown = set(keep or ()) - set(bundle.meta['outputs'])
     if unknown: raise BundleError(f"the model has no output {', '.join(sorted(unknown))}: it has {', '.join(bundle.meta['outputs'])}")
-    names = [k for k in bundle.meta['outputs'] if keep is None or k in keep]
+    names = [k for k in bundle.meta['outputs'] if (k != FEATURE_MAP if keep is None else k in keep)]   # a feature map only when asked
     outs = {k: [] for k in names} if reduce is None else {}
     def run_batch():
         if not xs: return
-        o = bundle.run(np.stack(xs), kind=kind, threads=threads)
-        o = {k: o[k] for k in names}
+        o = bundle.run(np.stack(xs), kind=kind, threads=threads, outputs=names)
         if reduce is not None: o = reduce(o, np.array(kept[-len(xs):]))   # a batch at a time: never photos × classes whole
         for k, v in o.items(): outs.setdefault(k, []).append(v)
         xs.clear()

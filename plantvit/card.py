@@ -273,6 +273,18 @@ def _card_licences(meta: dict, sources: dict) -> list[str]:
     return L + ['- plantvit (code, this bundle format): Apache-2.0.']
 
 
+# %% ../nbs/05b_card.ipynb #20bbe86b
+def _card_answers(meta: dict) -> list[str]:
+    "The card's section on what a grower is told: the escalation rule and, when the model outputs its feature map, the rationale's evidence."
+    from plantvit.predict import ESCALATION_RULE   # read when rendered: the card's modules never import the Predictor's
+    L = [ESCALATION_RULE]
+    if 'feature_map' in meta.get('outputs', []):
+        L += ['', "Each answer says why (`rationale`): the species and how sure, the disease and the runner-up, and where the evidence "
+              "lies, from a class activation map of the answer (the model's `feature_map` output weighed by the head's weights; "
+              f"`/predict?explain=1` returns it as a heat map). When the map puts no more of its weight on the leaf than the leaf's "
+              "share of the photo, the rationale says the evidence is on the background and to retake the photo on a plain surface."]
+    return L
+
 # %% ../nbs/05b_card.ipynb #06360440
 def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
     "MODEL_CARD.md from a bundle's `bundle.json` fields, its metrics.json and its taxonomy: no number typed, all read."
@@ -282,6 +294,7 @@ def model_card(meta: dict, metrics: dict, taxonomy: Taxonomy) -> str:
                 ('Flat or hierarchical', metrics.get('baseline') and test and _card_baseline(metrics, meta)),
                 ('Calibration', (c := metrics.get('calibration')) and _card_calibration(c)),
                 ('Non-plant photos and unknown species', (o := metrics.get('ood')) and _card_ood(o)),
+                ('What a grower is told', metrics.get('ood') is not None and _card_answers(meta)),
                 ('Species it has never seen', (u := metrics.get('unknown_species')) and _card_unknown_species(u, metrics)),
                 ('In the browser', (b := metrics.get('browser')) and _card_browser(b)),
                 ('Robustness: blurred, compressed and badly exposed photos', (r := metrics.get('robustness')) and _card_robustness(r)),

@@ -15,7 +15,8 @@ from .imaging import prepare, ImageError
 from .data import IMAGE_EXTS
 from .manifest import read_manifest_for, read_split_rule
 from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages, load_checkpoint
-from .bundle import Bundle, write_manifest, progress, MODEL_FILES, MANIFEST_NAME, INPUT
+from .bundle import Bundle, write_manifest, progress, FEATURE_MAP, MODEL_FILES, MANIFEST_NAME, INPUT
+from .cam import add_feature_map
 from .metrics import hierarchical_hits
 from .card import model_card, data_summary
 from .card_measured import _pct, _mb
@@ -292,11 +293,12 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                               'checkpoint': str(checkpoint)},
                    'training': _training_record(checkpoint, ck)}
         if manifest is not None: metrics |= _data_and_val(manifest, manifest_dir, f32, i8, tax, prep_d, threads, latency_repeats, say)
+        for f in (f32, i8): add_feature_map(f)             # the class activation map's input (`plantvit.cam`): the other outputs are unchanged
         (work / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         meta = dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), arch=arch, preprocessing=prep_d,
                     head='flat' if type(model.head).__name__ == 'FlatHead' else 'hierarchical', default_model='int8',
                     export={'exporter': info['exporter'], 'opset': info['opset'], 'int8': q['method']},
-                    outputs=info['outputs'], **({'stages': info['stages']} if stages else {}))
+                    outputs=[*info['outputs'], FEATURE_MAP], **({'stages': info['stages']} if stages else {}))
         (work / 'MODEL_CARD.md').write_text(model_card({**meta, 'input': INPUT}, metrics, tax))
         write_manifest(work, **meta)
         Bundle(work)                                        # verifies before it replaces anything

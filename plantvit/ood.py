@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch_to
-from .bundle import Bundle, BundleError, STAGES_OUTPUT, bundle_outputs, compact_outputs, species_rows, within_species
+from .bundle import Bundle, BundleError, FEATURE_MAP, STAGES_OUTPUT, bundle_outputs, compact_outputs, species_rows, within_species
 from .scores import (_unit, _energy, _species_probs, FeatureStats, UNKNOWN_SCORES, UNKNOWN_INPUTS, UnknownScore,
                              fit_unknown_score, MULTI_LAYER, LayerScore)
 
@@ -287,7 +287,7 @@ def fit_ood(bundle: Bundle, manifest, non_plant, extra_non_plant=(),
     train = manifest[manifest.split == 'train']
     cal_leaf, test_leaf = leaf_halves(manifest)
     if not len(train) or not len(cal_leaf): raise ValueError('the manifest needs train and val photos')
-    per_photo = [k for k in bundle.meta['outputs'] if k not in ('disease_logp', 'joint_probs')]   # what the statistics read
+    per_photo = [k for k in bundle.meta['outputs'] if k not in ('disease_logp', 'joint_probs', FEATURE_MAP)]   # what the statistics read
     rows_of = species_rows(tax.pair_species)
     compact = lambda o, idx: compact_outputs(o, tax.pair_species, rows=rows_of)   # val leaves: their answered species' row, not photos × classes
     def run(name, photos, keep=None, reduce=None):

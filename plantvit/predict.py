@@ -8,17 +8,22 @@ import contextlib, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
-from .bundle import Bundle, BundleError, default_bundle, scale_outputs, species_rows
+import plantvit
+from .bundle import Bundle, BundleError, FEATURE_MAP, default_bundle, scale_outputs, species_rows
+from .cam import ClassActivation, data_url, heatmap_png, leaf_share, model_view, view_mask
 from .imaging import ImageError, MAX_PIXELS, open_image, prepare
 from .ood import OODDetector, OOD_FILES, route
 from threadpoolctl import ThreadpoolController
 
 # %% auto #0
-__all__ = ['ESCALATIONS', 'LEVELS', 'Prediction', 'decide', 'blas_limit', 'Predictor', 'predict_files']
+__all__ = ['ESCALATIONS', 'LEVELS', 'OUTCOMES', 'MIN_CONFIDENCE', 'ESCALATION_RULE', 'EVIDENCE_ON_LEAF', 'NAMED', 'Prediction',
+           'known_species', 'decide', 'blas_limit', 'evidence_sentence', 'Predictor', 'predict_files']
 
 # %% ../nbs/07_predict.ipynb #179f9e2f
 ESCALATIONS = ('retake_photo', 'ask_expert')
 LEVELS = ('disease', 'species', 'none')
+OUTCOMES = ('not_plant', 'unknown_species', 'unclear_species', 'uncertain_disease', 'one_condition', 'confident')
+MIN_CONFIDENCE = 0.5      # an answer below this overall confidence, P(species) × P(disease | species), always escalates
 
 @dataclass
 class Prediction:
@@ -30,13 +35,17 @@ class Prediction:
     disease_confidence: float       # P(disease | species)
     confidence: float               # P(species) × P(disease | species)
     level: str                      # 'disease', 'species' or 'none': how far the answer can be trusted
-    escalation: str | None          # None, 'retake_photo' or 'ask_expert'
+    outcome: str                    # which of `OUTCOMES` the answer is
+    escalation: dict | None         # None, or {'action': 'retake_photo' | 'ask_expert', 'reason': why, in a sentence}
     message: str                    # one sentence for the grower
+    rationale: str = ''             # why: the species and how sure, the disease and the runner-up, where the evidence lies
     top3: list = field(default_factory=list)   # [{label, species, disease, probability}], by joint probability
     is_plant: bool | None = None    # None when the bundle has no OOD statistics
     plant_score: float | None = None          # the gate's probability that this is a plant leaf
     ood_score: float | None = None            # the unknown-species score (higher = stranger; flagged above the threshold)
     unknown_species: bool | None = None
+    evidence_on_leaf: float | None = None     # the share of the class activation map on the leaf (None: no map or no leaf found)
+    heatmap: str | None = None      # with `explain`: the map over the photo, a PNG `data:` URL
     latency_ms: float = 0.0         # decode + prepare + model + decision
     model: str = ''                 # architecture and model kind that answered
 
@@ -46,6 +55,17 @@ class Prediction:
     def to_json(self) -> str:
         "The prediction as a JSON string."
         return json.dumps(self.to_dict(), ensure_ascii=False)
+    def record(self) -> dict:
+        "What a case keeps of the answer: every field but the heat map (an image) and the latency (a property of the request)."
+        return {k: v for k, v in self.to_dict().items() if k not in ('heatmap', 'latency_ms')}
+
+ESCALATION_RULE = (
+    'An answer goes out without an escalation only when the photo passes the plant check and the unknown-species check, '
+    "P(species) is at least the bundle's species threshold, the species has more than one known condition, P(disease | species) "
+    f"is at least the bundle's disease threshold, and the overall confidence P(species) × P(disease | species) is at least "
+    f'{MIN_CONFIDENCE:.0%}. Otherwise the answer carries an escalation with its reason: retake_photo when no leaf of a known '
+    'species is found or the species is unclear; ask_expert for a plant of an unknown species, a species known in one condition '
+    f'only, an uncertain disease, or an overall confidence below {MIN_CONFIDENCE:.0%} (the answer then stops at the species).')
 
 # %% ../nbs/07_predict.ipynb #d43eb02c
 def _pct(p: float) -> str: return f'{100 * p:.0f}%'
@@ -58,14 +78,68 @@ def _single_class_message(species: str, disease: str) -> str:
     return (f'{species} — the only condition of {species.lower()} this model has seen is {disease.lower()}, so it cannot tell '
             f'{disease.lower()} from other conditions or from a healthy leaf. Ask an expert to confirm.')
 
+def known_species(taxonomy, limit: int = 8) -> str:
+    "The species a model knows, for a sentence: 'Apple, Bean and Citrus'; past `limit`, the first ones and how many more."
+    names = list(taxonomy.species)
+    if len(names) > limit: return ', '.join(names[:limit]) + f' and {len(names) - limit:,} more'
+    return names[0] if len(names) == 1 else ', '.join(names[:-1]) + f' and {names[-1]}'
+
 def _top(x: np.ndarray, k: int) -> np.ndarray:
     "Indices of the `k` largest values, largest first (ties by index), without sorting all of them."
     part = np.argpartition(-x, k - 1)[:k] if len(x) > k else np.arange(len(x))
     return part[np.lexsort((part, -x[part]))]
 
+def _why(taxonomy, species: str, ps: float, ids, cond: np.ndarray, order) -> str:
+    "The rationale of a named species: how sure of it, the most likely of its conditions and the runner-up."
+    name = lambda o: taxonomy.pair(ids[int(o)])[1].lower()
+    first = f'{name(order[0])} is the most likely of its {len(ids)} known conditions ({_pct(cond[order[0]])})'
+    if len(ids) == 1: first = f'{name(order[0])} is the only condition of {species.lower()} the model knows'
+    elif len(ids) > 1: first += f', ahead of {name(order[1])} ({_pct(cond[order[1]])})'
+    return f'{species}, {_pct(ps)} sure of the species; {first}.'
+
+# %% ../nbs/07_predict.ipynb #e8c6a9d8
+def _verdict(d: dict, taxonomy, detector: OODDetector | None, p_species: np.ndarray, ids, cond: np.ndarray, order) -> dict:
+    "The outcome, level, escalation, message and rationale of an answer `d` (its species, disease and confidences), by `ESCALATION_RULE`."
+    species, disease, ps, pd_ = d['species'], d['disease'], d['species_confidence'], d['disease_confidence']
+    ask, retake = (lambda why: {'action': 'ask_expert', 'reason': why}), (lambda why: {'action': 'retake_photo', 'reason': why})
+    why, known = _why(taxonomy, species, ps, ids, cond, order), known_species(taxonomy)
+    runner_up = ', '.join(f'{taxonomy.pair(ids[int(o)])[1].lower()} {_pct(cond[o])}' for o in order[:2])
+    gate = detector is not None
+    if gate and not d['is_plant']:
+        need = 1 / (1 + np.exp(-detector.plant_threshold))
+        return dict(outcome='not_plant', level='none', escalation=retake(f"the plant check gives {_pct(d['plant_score'])}, below the {_pct(need)} a leaf of a known species needs"),
+                    message=(f'This does not look like a leaf of a plant this model knows ({known}). If it is one of them, retake the photo: '
+                             'one leaf, close up, filling the frame. Other plants cannot be diagnosed here.'),
+                    rationale=f"The plant check scores this photo {_pct(d['plant_score'])} a leaf of a species the model knows; an answer needs {_pct(need)}.")
+    if gate and d['unknown_species']:
+        return dict(outcome='unknown_species', level='none', escalation=ask(f"unlike every species the model knows: the unknown-species score {d['ood_score']:.1f} is above its threshold {detector.unknown_threshold:.1f}"),
+                    message=f'This looks like a plant leaf, but not of a species this model knows ({known}), so it cannot be diagnosed here. Ask an extension officer.',
+                    rationale=(f"It passes the plant check ({_pct(d['plant_score'])}), but its features are unlike those of the {taxonomy.n_species:,} species the model "
+                               f"was trained on (score {d['ood_score']:.1f}, threshold {detector.unknown_threshold:.1f}); the closest is {species} ({_pct(ps)})."))
+    need = max(detector.species_threshold if gate else 0.0, MIN_CONFIDENCE)   # the species alone must pass the overall floor too
+    if ps < need:
+        s2 = _top(p_species, 2)
+        alts = ', '.join(f'{taxonomy.species[k]} {_pct(p_species[k])}' for k in s2)
+        return dict(outcome='unclear_species', level='none', escalation=retake(f'the species is {_pct(ps)} sure, below the {_pct(need)} an answer needs'),
+                    message=f'The species is unclear ({alts}). Retake the photo: one leaf, in focus, in daylight.',
+                    rationale=f'The species is unclear: {alts}; an answer needs {_pct(need)}.')
+    if len(ids) == 1:   # one known class: nothing to tell it from, so no diagnosis of the disease
+        return dict(outcome='one_condition', level='species', rationale=why, message=_single_class_message(species, disease),
+                    escalation=ask(f'the model knows one condition of {species.lower()} only ({disease.lower()}), so it cannot tell it from others'))
+    unsure = f'{species} — disease uncertain: {runner_up}. Ask an expert to confirm.'
+    if gate and pd_ < detector.disease_threshold:
+        return dict(outcome='uncertain_disease', level='species', message=unsure, rationale=why,
+                    escalation=ask(f'the disease is {_pct(pd_)} sure, below the {_pct(detector.disease_threshold)} a diagnosis needs'))
+    if ps * pd_ < MIN_CONFIDENCE:
+        return dict(outcome='uncertain_disease', level='species', message=unsure, rationale=why,
+                    escalation=ask(f'the overall confidence {_pct(ps * pd_)} is below {_pct(MIN_CONFIDENCE)}'))
+    note = '' if gate else '; no OOD statistics in this bundle, so non-plant photos are not recognised'
+    return dict(outcome='confident', level='disease', escalation=None, message=f'{species} — {disease} ({_pct(ps * pd_)}){note}.', rationale=why)
+
+# %% ../nbs/07_predict.ipynb #53db2791
 def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None, scores: dict | None = None,
            temperature: dict | None = None) -> dict:
-    "The fields of a `Prediction` (all but latency and model) for photo `i` of a batch of model outputs."
+    "The fields of a `Prediction` (all but latency, model and the evidence) for photo `i` of a batch of model outputs."
     raw = {k: v[i:i + 1] for k, v in outputs.items()}
     one = scale_outputs(raw, temperature, taxonomy.pair_species)    # calibrated confidences; the gate reads the raw outputs
     rows = taxonomy.__dict__.get('_species_rows')
@@ -82,31 +156,12 @@ def decide(outputs: dict, i: int, taxonomy, detector: OODDetector | None = None,
     ps, pd_ = float(r['species_prob'][0]), float(r['disease_prob'][0])
     out = dict(label=taxonomy.flat_label(pid), species=species, species_confidence=ps, disease=disease,
                disease_confidence=pd_, confidence=ps * pd_, top3=top3)
-    if detector is None:
-        return out | dict(level='disease', escalation=None, message=f'{species} — {disease} ({_pct(ps * pd_)}); '
-                          'no OOD statistics in this bundle, so non-plant photos are not recognised')
-    sc = scores if scores is not None else detector.score(raw)
-    j = 0 if scores is None else i
-    is_plant, unknown = bool(sc['is_plant'][j]), bool(sc['unknown_species'][j])
-    out |= dict(is_plant=is_plant, plant_score=float(1 / (1 + np.exp(-sc['plant_logit'][j]))),
-                ood_score=float(sc['ood_score'][j]), unknown_species=unknown)
-    runner_up = ', '.join(f'{taxonomy.pair(ids[int(o)])[1].lower()} {_pct(cond[o])}' for o in order[:2])
-    if not is_plant:
-        level, esc, msg = 'none', 'retake_photo', 'This does not look like a plant leaf. Take a close photo of one leaf, filling the frame.'
-    elif unknown:
-        level, esc, msg = 'none', 'ask_expert', (f'This leaf looks unlike every species this model knows '
-                                                 f'({", ".join(taxonomy.species)}); ask an expert.')
-    elif ps < detector.species_threshold:
-        s2 = np.argsort(-p_species)[:2]
-        level, esc, msg = 'none', 'retake_photo', ('The species is unclear (' + ', '.join(f'{taxonomy.species[k]} {_pct(p_species[k])}' for k in s2)
-                                                   + '). Retake the photo: one leaf, in focus, in daylight.')
-    elif pd_ < detector.disease_threshold:
-        level, esc, msg = 'species', 'ask_expert', f'{species} — disease uncertain: {runner_up}. Ask an expert to confirm.'
-    elif len(ids) == 1:   # one known class: nothing to tell it from, so no diagnosis of the disease
-        level, esc, msg = 'species', 'ask_expert', _single_class_message(species, disease)
-    else:
-        level, esc, msg = 'disease', None, f'{species} — {disease} ({_pct(ps * pd_)}).'
-    return out | dict(level=level, escalation=esc, message=msg)
+    if detector is not None:
+        sc = scores if scores is not None else detector.score(raw)
+        j = 0 if scores is None else i
+        out |= dict(is_plant=bool(sc['is_plant'][j]), plant_score=float(1 / (1 + np.exp(-sc['plant_logit'][j]))),
+                    ood_score=float(sc['ood_score'][j]), unknown_species=bool(sc['unknown_species'][j]))
+    return out | _verdict(out, taxonomy, detector, p_species, ids, cond, order)
 
 # %% ../nbs/07_predict.ipynb #4e2316c6
 _BLAS = None
@@ -117,6 +172,19 @@ def blas_limit(threads: int | None):
     if _BLAS is None: _BLAS = ThreadpoolController()
     return _BLAS.limit(limits=threads, user_api='blas')
 
+# %% ../nbs/07_predict.ipynb #f233b234
+EVIDENCE_ON_LEAF = 0.7      # from this share of the map on the leaf, "most of the evidence is on the leaf"
+NAMED = ('uncertain_disease', 'one_condition', 'confident')   # the outcomes that name a species: their rationale says where the evidence lies
+
+def evidence_sentence(share: float | None, leaf_area: float | None = None) -> str:
+    "What the rationale says of where the evidence lies: the map's share on the leaf against the leaf's share of the photo ('' when no leaf was found)."
+    if share is None: return ''
+    if share >= EVIDENCE_ON_LEAF: return f'Most of the evidence ({_pct(share)}) is on the leaf.'
+    if leaf_area is not None and share > leaf_area:
+        return f'The evidence leans on the leaf: {_pct(share)} of it on a leaf that fills {_pct(leaf_area)} of the photo.'
+    return (f'Much of the evidence ({_pct(1 - share)}) is on the background, no more on the leaf than chance: '
+            'retake the photo on a plain surface.')
+
 # %% ../nbs/07_predict.ipynb #457cc16f
 class Predictor:
     "Diagnose leaf photos with a bundle's ONNX model: `predict(image)` → `Prediction`."
@@ -125,14 +193,20 @@ class Predictor:
                  threads: int | None = None,          # ONNX Runtime intra-op threads (None: its default)
                  max_pixels: int = MAX_PIXELS,        # larger photos are refused (decompression bombs)
                  ood: bool = True,                    # use the bundle's OOD statistics (required unless False)
-                 blas_threads: int | None = 1):       # BLAS threads while scoring (None: no limit)
+                 blas_threads: int | None = 1,        # BLAS threads while scoring (None: no limit)
+                 explain: bool = True):               # class activation maps (when the model outputs its feature map)
         self.bundle = bundle if isinstance(bundle, Bundle) else Bundle(bundle or default_bundle())
         self.kind, self.threads, self.max_pixels = kind or self.bundle.meta['default_model'], threads, max_pixels
         self.blas_threads = blas_threads
         self.taxonomy, self.preprocessing = self.bundle.taxonomy, self.bundle.preprocessing
         self.detector = OODDetector.for_bundle(self.bundle) if ood else None
-        self.bundle.session(self.kind, threads)       # load now: the first request should not pay for it
+        self.bundle.session(self.kind, threads)       # load now (a broken model fails here, first): the first request should not pay for it
+        self.cam = ClassActivation(self.bundle, self.kind) if explain and FEATURE_MAP in self.bundle.meta['outputs'] else None
+        self._outputs = [o for o in self.bundle.meta['outputs'] if self.cam is not None or o != FEATURE_MAP]
         self.name = f"{self.bundle.meta.get('arch')} ({self.kind})"
+        b = self.bundle                               # what a case records as the model that answered
+        self.version = (f"{self.name}, bundle {b.path.name} exported {b.meta.get('created', '?')[:10]} "
+                        f"(model sha256 {b.meta['files'][b.meta['models'][self.kind]][:12]}), plantvit {plantvit.__version__}")
 
     def __repr__(self): return f"Predictor({self.name}, {self.taxonomy}, OOD {'on' if self.detector else 'off'})"
 
@@ -141,14 +215,30 @@ class Predictor:
         return prepare(image, self.preprocessing, self.max_pixels)[None]
 
     def outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        "The model's outputs for a prepared batch."
-        return self.bundle.run(x, kind=self.kind, threads=self.threads)
+        "The model's outputs for a prepared batch (the feature map too when the Predictor explains)."
+        return self.bundle.run(x, kind=self.kind, threads=self.threads, outputs=self._outputs)
 
-    def predict(self, image) -> Prediction:
-        "Diagnose one photo; `ImageError` (a `ValueError`) with the reason if it cannot be read."
+    def evidence(self, outputs: dict, x: np.ndarray, fields: dict, heatmap: bool = False) -> dict:
+        "The answer's class activation map: its share on the leaf and, for an answer that names a species, a sentence in its rationale and (with `heatmap`) the map over the photo."
+        pid = self.taxonomy.pair_id(fields['species'], fields['disease'])
+        named = pid if fields['level'] == 'disease' else None   # an answer that stops at the species: the species' evidence alone
+        cam = self.cam(outputs, 0, int(self.taxonomy.pair_species[pid]), named)
+        view = model_view(x[0], self.preprocessing)
+        mask = view_mask(view)
+        out = {'evidence_on_leaf': leaf_share(cam, mask)}
+        if fields['outcome'] not in NAMED: return out       # no answer to explain: a map of the closest guess would mislead
+        if s := evidence_sentence(out['evidence_on_leaf'], float(mask.mean())): out['rationale'] = f"{fields['rationale']} {s}"
+        if heatmap: out['heatmap'] = data_url(heatmap_png(view, cam))
+        return out
+
+    def predict(self, image, explain: bool = False) -> Prediction:
+        "Diagnose one photo (with `explain`, the heat map too); `ImageError` (a `ValueError`) with the reason if it cannot be read."
         t = time.perf_counter()
-        out = self.outputs(self.prepare(image))
-        with blas_limit(self.blas_threads): fields = decide(out, 0, self.taxonomy, self.detector, temperature=self.bundle.temperature)
+        x = self.prepare(image)
+        out = self.outputs(x)
+        with blas_limit(self.blas_threads):
+            fields = decide(out, 0, self.taxonomy, self.detector, temperature=self.bundle.temperature)
+            if self.cam is not None: fields |= self.evidence(out, x, fields, heatmap=explain)
         return Prediction(**fields, latency_ms=round(1000 * (time.perf_counter() - t), 2), model=self.name)
 
 # %% ../nbs/07_predict.ipynb #6017287a

@@ -10,11 +10,12 @@ import pandas as pd
 from PIL import Image, ImageEnhance, ImageFilter
 from .bundle import Bundle, bundle_outputs
 from .imaging import open_image
+from .cam import leaf_mask     # the leaf, found by colour: the server reads it too (`05f_cam`)
 from .metrics import hierarchical_hits
 
 # %% auto #0
 __all__ = ['PERTURBATIONS', 'BACKGROUNDS', 'perturb', 'robustness', 'plot_robustness', 'border_pixels', 'background_probe',
-           'leaf_mask', 'remove_background', 'background_removed_accuracy']
+           'remove_background', 'background_removed_accuracy']
 
 # %% ../nbs/10a_robustness.ipynb #eef73c0b
 PERTURBATIONS = {'blur': (1.0, 2.0, 3.0), 'jpeg': (30, 15, 5), 'brightness': (0.5, 0.7, 1.4, 1.8)}
@@ -92,28 +93,6 @@ def background_probe(train_rows: pd.DataFrame, val_rows: pd.DataFrame, size: int
                         'classes': int(len(np.unique(tr[target]))), 'border_pixels_accuracy': float((pred[i] == y).mean()),
                         'majority_baseline': float((y == tr[target].mode().iloc[0]).mean())})
     return pd.DataFrame(out)
-
-def _otsu(v: np.ndarray, bins: int = 256) -> float:
-    "Otsu's threshold of values in [0, 1]: the cut maximising the between-class variance."
-    h, edges = np.histogram(v, bins=bins, range=(0, 1))
-    w0 = np.cumsum(h); w1 = w0[-1] - w0
-    centres = (edges[:-1] + edges[1:]) / 2
-    m0 = np.cumsum(h * centres) / np.maximum(w0, 1)
-    m1 = ((h * centres).sum() - np.cumsum(h * centres)) / np.maximum(w1, 1)
-    return float(centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)])
-
-def leaf_mask(img: Image.Image) -> np.ndarray:
-    "A boolean mask of the leaf: excess green (2g − r − b of the chromaticity) above Otsu's threshold, its largest region, closed, holes filled."
-    from scipy import ndimage
-    a = np.asarray(img.convert('RGB'), np.float32) / 255
-    s = a.sum(2) + 1e-6
-    exg = (2 * a[..., 1] - a[..., 0] - a[..., 2]) / s           # brightness-free: shadows and grey, blue or purple tables < 0
-    v = (exg - exg.min()) / max(float(exg.max() - exg.min()), 1e-6)
-    m = ndimage.binary_opening(v > _otsu(v.ravel()), iterations=2)
-    lab, n = ndimage.label(m)
-    if n == 0: return np.ones(m.shape, bool)                      # nothing stands out: keep the photo whole
-    biggest = 1 + int(np.argmax(ndimage.sum(m, lab, range(1, n + 1))))
-    return ndimage.binary_fill_holes(ndimage.binary_closing(lab == biggest, iterations=3))   # lesions inside the leaf stay
 
 def remove_background(img: Image.Image, fill='black') -> Image.Image:
     "The photo with everything outside `leaf_mask` replaced: `fill` 'black', 'flat' (the removed pixels' median colour) or an RGB tuple."

@@ -8,8 +8,8 @@ import asyncio, contextlib, gzip, json, logging, mimetypes, os, socket, sys, tim
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields as dc_fields
 from pathlib import Path
-from typing import Optional
-from fastapi import APIRouter, FastAPI, File, Request, UploadFile
+from typing import Literal, Optional
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,15 +17,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 import plantvit
 from .imaging import ImageError, sniff_image
-from .predict import Predictor, Prediction
+from .predict import ESCALATION_RULE, ESCALATIONS, OUTCOMES, Predictor, Prediction
+from .cases import CaseStore, cases_router
 from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, busy_response, error_response, release_memory, timed_http
 from .surface import AppFiles, SecurityHeaders, docs_router
 
 mimetypes.add_type('application/wasm', '.wasm')   # TF.js's wasm backend needs this type; Python 3.11 does not know it
 
 # %% auto #0
-__all__ = ['ERRORS', 'ERROR_HANDLERS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'PredictionOut', 'ErrorOut',
-           'BatchItem', 'BatchOut', 'Health', 'web_folder', 'create_app', 'free_port', 'server_process', 'serve']
+__all__ = ['ERRORS', 'ERROR_HANDLERS', 'ServeSettings', 'UploadError', 'check_upload', 'TopClass', 'Escalation', 'PredictionOut',
+           'ErrorOut', 'BatchItem', 'BatchOut', 'Health', 'web_folder', 'create_app', 'free_port', 'server_process',
+           'serve']
 
 # %% ../nbs/08_serve.ipynb #ed9c3442
 @dataclass
@@ -48,6 +50,9 @@ class ServeSettings:
     keep_alive_s: float = 5.0             # an idle keep-alive connection is closed after this
     max_requests: Optional[int] = None    # exit after this many requests, for a supervisor to start a fresh process (None: never)
     web: Optional[str] = None             # the web app's folder; None: the installed one, else web/ of a checkout
+    database_url: Optional[str] = None    # the cases' database (a SQLAlchemy URL); None: SQLite in the user's data folder
+    retention_days: float = 365           # cases older than this are deleted
+    photo_retention_days: float = 90        # photos (kept only when the user agreed) older than this are deleted; the case stays
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> ServeSettings:
@@ -91,6 +96,10 @@ class TopClass(BaseModel):
     "One of the three most likely classes and its joint probability."
     label: str; species: str; disease: str; probability: float
 
+class Escalation(BaseModel):
+    "What the grower should do when the answer cannot stand alone, and why."
+    action: Literal[ESCALATIONS]; reason: str = Field(description='why, in a sentence')
+
 class PredictionOut(BaseModel):
     "A `plantvit.predict.Prediction` as JSON."
     label: str = Field(description='flat label Species___Disease, as a flat PlantVillage API gives')
@@ -98,11 +107,16 @@ class PredictionOut(BaseModel):
     disease: str; disease_confidence: float = Field(description='P(disease | species)')
     confidence: float = Field(description='P(species) × P(disease | species)')
     level: str = Field(description="'disease', 'species' (disease uncertain) or 'none' (no answer)")
-    escalation: Optional[str] = Field(description="None, 'retake_photo' or 'ask_expert'")
-    message: str
+    outcome: Literal[OUTCOMES] = Field(description='which branch of the escalation rule the answer is')
+    escalation: Optional[Escalation] = Field(description=f'null for a confident answer; else what to do and why. {ESCALATION_RULE}')
+    message: str = Field(description='one sentence for the grower')
+    rationale: str = Field(description='why: the species and how sure, the disease and the runner-up, where the evidence lies')
     top3: list[TopClass]
     is_plant: Optional[bool]; plant_score: Optional[float]; ood_score: Optional[float]; unknown_species: Optional[bool]
+    evidence_on_leaf: Optional[float] = Field(description="the share of the answer's class activation map on the leaf (null: no leaf found)")
+    heatmap: Optional[str] = Field(description='with ?explain=1: the class activation map over the photo, a PNG data: URL')
     latency_ms: float; model: str
+    case_id: Optional[str] = Field(None, description='the case code: GET /cases/{code} looks the answer up; quote it to an extension officer')
 
 class ErrorOut(BaseModel):
     "The body of every error response: what went wrong, in a sentence."
@@ -172,28 +186,39 @@ ERROR_HANDLERS = {UploadError: _upload_error, Busy: _busy, ClientGone: _gone, Re
 # %% ../nbs/08_serve.ipynb #41b9bdd4
 router = APIRouter()
 
-async def _diagnose(request: Request, upload: UploadFile) -> Prediction:
-    "Wait for a worker (`Admission`), then read and check the upload and run the predictor on it in the inference pool."
+async def _diagnose(request: Request, upload: UploadFile, explain: bool = False, store_photo: bool = False) -> dict:
+    "Wait for a worker (`Admission`), then read and check the upload and run the predictor on it in the inference pool; the answer, as a case."
     st = request.app.state
     name = repr(upload.filename) if upload.filename else 'the upload'
     async with st.admission.slot(request):        # the photo's bytes are read into memory only when a worker is free
         data = await upload.read()
         check_upload(data, upload.content_type, st.settings.max_bytes, name)
-        try: return await asyncio.get_running_loop().run_in_executor(st.pool, st.predictor.predict, data)
+        try: p = await asyncio.get_running_loop().run_in_executor(st.pool, st.predictor.predict, data, explain)
         except ImageError as e: raise UploadError(400, 'undecodable', f'{name} could not be decoded as an image: {e}') from None
+    return await _with_case(st, p, data if store_photo else None, upload.content_type)
+
+async def _with_case(st, p: Prediction, photo: bytes | None, photo_type: str | None) -> dict:
+    "The answer with its `case_id`, stored off the event loop (the photo only when given); a database that fails costs the case, never the answer."
+    answer = p.to_dict()
+    try: answer['case_id'] = await asyncio.to_thread(st.cases.create, p.record(), st.predictor.version, photo, photo_type)
+    except Exception: _log.exception('could not store the case'); answer['case_id'] = None
+    return answer
 
 @router.post('/predict', response_model=PredictionOut, responses=ERRORS, summary='Diagnose one leaf photo')
 async def predict(request: Request, image: UploadFile = File(..., description='the photo (JPEG, PNG, WebP, GIF, BMP or TIFF; at most '
-                  'PLANTVIT_MAX_UPLOAD_MB, default 10 MB)', json_schema_extra={'minLength': 1})):
-    return (await _diagnose(request, image)).to_dict()
+                  'PLANTVIT_MAX_UPLOAD_MB, default 10 MB)', json_schema_extra={'minLength': 1}),
+                  store_photo: bool = Form(False, description='keep the photo with the case (the user agreed); otherwise only the answer is kept'),
+                  explain: bool = Query(False, description='add the heat map (`heatmap`): where in the photo the evidence lies')):
+    return await _diagnose(request, image, explain, store_photo)
 
 @router.post('/predict/batch', response_model=BatchOut, responses=ERRORS, summary='Diagnose several photos')
 async def predict_batch(request: Request, images: list[UploadFile] = File(..., description='the photos, at most PLANTVIT_MAX_BATCH '
-                        '(default 32) in at most PLANTVIT_MAX_BATCH_MB (default 50 MB)', json_schema_extra={'minItems': 1})):
+                        '(default 32) in at most PLANTVIT_MAX_BATCH_MB (default 50 MB)', json_schema_extra={'minItems': 1}),
+                        store_photo: bool = Form(False, description='keep the photos with their cases (the user agreed)')):
     limit = request.app.state.settings.max_batch
     if len(images) > limit: raise UploadError(413, 'too_many', f'{len(images)} photos in one request, more than the limit of {limit}')
     async def one(u: UploadFile) -> dict:
-        try: return {'filename': u.filename, 'prediction': (await _diagnose(request, u)).to_dict(), 'status': 200}
+        try: return {'filename': u.filename, 'prediction': await _diagnose(request, u, store_photo=store_photo), 'status': 200}
         except UploadError as e: return {'filename': u.filename, 'error': {'error': e.kind, 'detail': str(e)}, 'status': e.status}
         except Busy as e: return {'filename': u.filename, 'error': {'error': 'busy', 'detail': str(e)}, 'status': 503}
     return {'results': await asyncio.gather(*map(one, images))}
@@ -222,7 +247,7 @@ _NO_WEB_APP = ('<!doctype html><title>plantvit</title><p>plantvit is running. Th
                'the API is documented at <a href="/docs">/docs</a>.</p>')
 
 def create_app(settings: ServeSettings | None = None, predictor: Predictor | None = None) -> FastAPI:
-    "The FastAPI app: the API, error handlers, the body limit and the web app, around one `Predictor`."
+    "The FastAPI app: the API, error handlers, the body limit and the web app, around one `Predictor` and one `CaseStore`."
     settings = settings or ServeSettings.from_env()
     predictor = predictor or Predictor(settings.bundle, kind=settings.model, threads=settings.threads)
     workers = settings.workers or os.cpu_count() or 1
@@ -238,9 +263,10 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     app.state.web = web = web_folder(settings)
     app.state.taxonomy_json = json.dumps(predictor.taxonomy.to_dict(), ensure_ascii=False, separators=(',', ':')).encode()
     app.state.taxonomy_gzip = gzip.compress(app.state.taxonomy_json, mtime=0)
-    app.router.add_event_handler('shutdown', lambda: pool.shutdown(wait=False))
+    app.state.cases = CaseStore(settings.database_url, retention_days=settings.retention_days, photo_retention_days=settings.photo_retention_days)
+    app.router.add_event_handler('shutdown', lambda: (pool.shutdown(wait=False), app.state.cases.close()))
     for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
-    app.include_router(router); app.include_router(docs_router)
+    app.include_router(router); app.include_router(cases_router); app.include_router(docs_router)
     if browser is not None: app.mount('/browser', StaticFiles(directory=browser), name='browser')
     if web is not None: app.router.default = AppFiles(directory=web)   # what no route matches (a mount at / would hide 405s)
     else: app.add_api_route('/', lambda: _NO_WEB_APP, response_class=HTMLResponse, include_in_schema=False)
@@ -260,10 +286,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server_process(env: dict | None = None, port: int | None = None, timeout: float = 60, cwd=None):
-    "Run `plantvit serve` in a child process (in folder `cwd`); yields `(base_url, process)` once `/health` answers, stops it on exit."
-    import subprocess, sys, urllib.request
-    port = port or free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'plantvit.cli', 'serve', '--port', str(port)], env=os.environ | (env or {}), cwd=cwd,
+    "Run `plantvit serve` in a child process (in folder `cwd`); yields `(base_url, process)` once `/health` answers, stops it on exit. Its cases go to a temporary database unless `env` or the environment names one (`PLANTVIT_DATABASE_URL`): tests never write to a user's."
+    import shutil, subprocess, sys, tempfile, urllib.request
+    port, env = port or free_port(), os.environ | (env or {})
+    scratch = None if env.get('PLANTVIT_DATABASE_URL') else tempfile.mkdtemp(prefix='plantvit-serve-cases-')
+    if scratch: env['PLANTVIT_DATABASE_URL'] = f"sqlite:///{scratch}/cases.sqlite"
+    proc = subprocess.Popen([sys.executable, '-m', 'plantvit.cli', 'serve', '--port', str(port)], env=env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url, t0 = f'http://127.0.0.1:{port}', time.monotonic()
     try:
@@ -280,6 +308,7 @@ def server_process(env: dict | None = None, port: int | None = None, timeout: fl
         proc.terminate()
         try: proc.wait(10)
         except subprocess.TimeoutExpired: proc.kill()
+        if scratch: shutil.rmtree(scratch, ignore_errors=True)
 
 # %% ../nbs/08_serve.ipynb #28feb731
 def _listen(host: str, port: int) -> socket.socket:

@@ -9,28 +9,49 @@ from pathlib import Path
 from .commands import COMMANDS
 
 # %% auto #0
-__all__ = ['cmd_predict', 'cmd_serve', 'cmd_evaluate', 'cmd_compare']
+__all__ = ['cmd_predict', 'sms_files', 'cmd_serve', 'cmd_evaluate', 'cmd_compare']
 
 # %% ../nbs/11d_use_commands.ipynb #a578e044
 def cmd_predict(a: argparse.Namespace) -> int:
-    "`plantvit predict`: a line per photo (JSON with --json); a file that fails gets its error and the rest still run."
+    "`plantvit predict`: a line per photo (JSON with --json); with --sms, each photo kept as a case and printed as its SMS. A file that fails gets its error and the rest still run."
     from plantvit.predict import Predictor, predict_files
-    failed = predict_files(a.files, Predictor(a.bundle, kind=a.model, threads=a.threads), as_json=a.json)
-    return 1 if failed else 0
+    predictor = Predictor(a.bundle, kind=a.model, threads=a.threads)
+    if not a.sms: return 1 if predict_files(a.files, predictor, as_json=a.json) else 0
+    from plantvit.cases import CaseStore
+    with CaseStore.from_env(**({'url': a.database_url} if a.database_url else {})) as store: return 1 if sms_files(a.files, predictor, store, as_json=a.json) else 0
+
+def sms_files(files, predictor, store, as_json: bool = False, out=None, err=None) -> int:
+    "Diagnose each file, keep it as a case in `store` and print its SMS (`FILE: TEXT`, or JSON with `as_json`); returns how many failed."
+    import json, sys
+    from plantvit.imaging import ImageError
+    from plantvit.cases import gsm7_length, sms_text
+    out, err, failed = out or sys.stdout, err or sys.stderr, 0
+    for f in files:
+        try: p = predictor.predict(Path(f))
+        except (ImageError, OSError) as e:
+            failed += 1
+            print(json.dumps({'file': str(f), 'error': str(e)}) if as_json else f'{f}: error: {e}', file=out if as_json else err, flush=True)
+            continue
+        code = store.create(p.record(), predictor.version, source='cli')
+        text = sms_text(store.get(code), list(predictor.taxonomy.species))
+        print(json.dumps({'file': str(f), 'case_id': code, 'sms': text, 'length': gsm7_length(text)}) if as_json else f'{f}: {text}', file=out, flush=True)
+    return failed
 
 def _predict_args(p: argparse.ArgumentParser) -> None:
     "`plantvit predict`'s arguments."
     p.add_argument('files', nargs='+', type=Path, metavar='FILE', help='photos to diagnose')
     p.add_argument('--json', action='store_true', help='one JSON object per line (the Prediction fields plus "file"; "error" for a failure)')
+    p.add_argument('--sms', action='store_true', help='keep each answer as a case and print it as one SMS (GSM-7, at most 160 characters, with the case code)')
+    p.add_argument('--database-url', help="with --sms: the cases' database, a SQLAlchemy URL (default: PLANTVIT_DATABASE_URL, else SQLite in the user's data folder)")
     p.add_argument('--bundle', type=Path, help='a bundle folder (default: the one shipped with plantvit)')
     p.add_argument('--model', choices=['int8', 'fp32'], help="which of the bundle's models (default: the bundle's default, INT8)")
     p.add_argument('--threads', type=int, help='ONNX Runtime threads (default: its own choice)')
 
 COMMANDS['predict'] = (cmd_predict, _predict_args, dict(help='diagnose leaf photos: one line per file',
                       description='Run the bundle (the shipped default unless --bundle) on each FILE and print one line per file: '
-                      'species, disease, confidence and advice, or one JSON object per line with --json. A file that fails '
+                      'species, disease, confidence and advice, or one JSON object per line with --json; with --sms, each answer '
+                      'is kept as a case and printed as the SMS an officer or a gateway sends on. A file that fails '
                       'gets its error on its own line and the others still run; the exit status is 1 if any failed.'))
-
 
 # %% ../nbs/11d_use_commands.ipynb #828dc33c
 def cmd_serve(a: argparse.Namespace) -> int:
@@ -52,6 +73,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--queue', type=int, help='requests waiting beyond the 2 per worker in the inference pool; more get 503 (default: 32 per worker)')
     p.add_argument('--max-requests', type=int, help='exit after this many requests, for a supervisor to restart (default: never)')
     p.add_argument('--web', help="folder of the web app served at / (default: the one installed with plantvit, else the checkout's web/)")
+    p.add_argument('--database-url', help="the cases' database, a SQLAlchemy URL (default: SQLite in the user's data folder; PLANTVIT_DATABASE_URL)")
+    p.add_argument('--retention-days', type=float, help='cases older than this are deleted (default 365)')
+    p.add_argument('--photo-retention-days', type=float, help='photos kept with a case (only with the user\'s consent) are deleted after this (default 90)')
 
 COMMANDS['serve'] = (cmd_serve, _serve_args, dict(help='serve the web app and the HTTP API (default 127.0.0.1:8000)',
                       description='Serve POST /predict, POST /predict/batch, GET /health, /taxonomy, /model, the web app at / and the '

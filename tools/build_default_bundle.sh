@@ -40,8 +40,14 @@ bundle $SERVER $BUNDLE
 [ -f $STUDENT/val_report.md ] || $PV train $DATA --out $STUDENT --size 160 --epochs 3 --teacher $BUNDLE --resume
 [ -d $BUNDLE/browser ] || { [ -x .venv-tfjs/bin/python ] || bash tools/tfjs_env.sh; \
   $PV browser $BUNDLE --student $STUDENT --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"; }
+# the class activation map's input (issue 18): a bundle exported before it lacks the feature_map output; adding it
+# changes no other output (05f_cam), and the card lists the outputs, so it is rewritten (metrics.json stays byte for byte)
+feature_maps() { .venv/bin/python -c 'import sys; from plantvit.cam import add_feature_maps; from plantvit.metrics import update_metrics
+[update_metrics(add_feature_maps(d), {}) for d in sys.argv[1:]]' "$@"; }
+feature_maps $BUNDLE
 # what ships: the INT8 model only (FP32's figures stay in metrics.json and the model card)
 cmp -s $BUNDLE/model.int8.onnx $SHIPPED/model.int8.onnx || $PV ship $BUNDLE --out $SHIPPED --overwrite
+feature_maps $SHIPPED
 # a detector refitted since the model shipped is refitted on the shipped copy too (its records stay)
 current_ood $SHIPPED || $PV ood $SHIPPED --manifest $DATA --non-plant "$PLANTVIT_DATA/non_plant"
 # the card's per-class, robustness and background sections: a full evaluation of the shipped copy on the val photos (~10 min);

@@ -4,7 +4,9 @@
 const $ = (id) => document.getElementById(id);
 const pct = (p) => `${Math.round(100 * p)}%`;
 const params = new URLSearchParams(location.search);
-const state = { model: null, routing: null, taxonomy: null, backend: null, loadMs: null, lastAnswer: null, error: null };
+const state = { model: null, routing: null, taxonomy: null, backend: null, loadMs: null, lastAnswer: null, error: null, seq: 0 };
+// = plantvit.predict.MIN_CONFIDENCE: no answer below it goes out without an escalation, the browser's included.
+const MIN_CONFIDENCE = 0.5;
 
 async function getJSON(url) {
   const res = await fetch(url);
@@ -105,18 +107,25 @@ async function askBrowser(file) {
   const r = route(await runModel(await prepare(file)));
   const th = state.routing.thresholds;
   state.lastRoute = r;   // what the browser model said, answered or not
-  if (r.confidence < th.confidence || r.lse <= th.plant_energy) return null;   // unsure, or maybe not a leaf
+  if (r.confidence < Math.max(th.confidence, MIN_CONFIDENCE) || r.lse <= th.plant_energy) return null;   // unsure, or maybe not a leaf
   if (r.single) return null;   // a species known in one condition only: the server says what that means
   if (r.other) return null;    // a species the browser does not know: the server does
+  const second = r.top3.find((t) => t.species === r.species && t.disease !== r.disease);
   return { species: r.species, disease: r.disease, pair_id: r.pair_id, confidence: r.confidence, level: 'disease',
-           message: `${r.species} — ${r.disease} (${pct(r.confidence)}).`, top3: r.top3, latency_ms: Math.round(performance.now() - t0) };
+           outcome: 'confident', escalation: null, message: `${r.species} — ${r.disease} (${pct(r.confidence)}).`,
+           rationale: `Answered on this device: ${r.disease.toLowerCase()} is the most likely condition of ${r.species.toLowerCase()} (${pct(r.confidence)})`
+             + (second ? `, ahead of ${second.disease.toLowerCase()} (${pct(second.probability)}).` : '.'),
+           top3: r.top3, latency_ms: Math.round(performance.now() - t0) };
 }
 
+// The server's answer, with its rationale, its case code and (shown on request) the heat map of where the evidence lies.
+// The photo is kept with the case only when the box is ticked.
 async function askServer(file) {
   const form = new FormData();
   form.append('image', file, file.name || 'photo.jpg');
+  form.append('store_photo', $('store-photo').checked ? 'true' : 'false');
   const t0 = performance.now();
-  const res = await fetch('/predict', { method: 'POST', body: form });
+  const res = await fetch('/predict?explain=1', { method: 'POST', body: form });
   const body = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
   if (!res.ok) throw new Error(body.detail || `the server answered ${res.status}`);
   return { ...body, round_trip_ms: Math.round(performance.now() - t0) };
@@ -144,6 +153,28 @@ function show(pred, answeredBy, ms) {
     return tr;
   }));
   $('top3').hidden = pred.level === 'none';
+  const esc = pred.escalation;
+  $('escalation').hidden = !esc;
+  $('escalation').textContent = esc ? `${esc.action === 'ask_expert' ? 'Ask an extension officer' : 'Retake the photo'}: ${esc.reason}.` : '';
+  $('rationale').textContent = pred.rationale || '';
+  $('show-heatmap').hidden = !pred.heatmap;
+  $('heatmap-box').hidden = true;
+  if (pred.heatmap) $('heatmap').src = pred.heatmap;
+  $('case').hidden = !pred.case_id;
+  $('case-code').textContent = pred.case_id || '';
+  $('sms').textContent = ''; $('sms-length').textContent = ''; state.lastSms = null;
+  if (pred.case_id) showSms(pred.case_id);
+  $('to-server').hidden = answeredBy !== 'browser';
+}
+
+// The SMS an officer or a gateway would send for this case (GET /cases/{code}/sms).
+async function showSms(code) {
+  try {
+    const s = await getJSON(`/cases/${encodeURIComponent(code)}/sms`);
+    if ($('case-code').textContent !== code) return;   // another photo was chosen meanwhile
+    $('sms').textContent = s.sms; $('sms-length').textContent = String(s.length);
+    state.lastSms = s;
+  } catch (e) { $('sms').textContent = `(the text message could not be fetched: ${e.message})`; }
 }
 
 function fail(text) {
@@ -153,17 +184,19 @@ function fail(text) {
 }
 
 async function diagnose(file) {
-  const t0 = performance.now();
+  const t0 = performance.now(), seq = ++state.seq;   // a later photo's answer wins: an earlier one arriving late is dropped
   $('preview').hidden = false;
   $('preview-img').src = URL.createObjectURL(file);
   let pred = null, by = 'browser';
   try { pred = await askBrowser(file); } catch (e) { console.warn('browser model failed, asking the server:', e); }
   try {
     if (pred === null) { by = 'server'; pred = await askServer(file); }
+    if (seq !== state.seq) return state.lastAnswer;
     const ms = performance.now() - t0;
     state.lastAnswer = { answeredBy: by, ms, prediction: pred };
     show(pred, by, ms);
   } catch (e) {
+    if (seq !== state.seq) return state.lastAnswer;
     state.lastAnswer = { answeredBy: by, error: e.message };
     fail(`Could not diagnose this photo: ${e.message}`);
   }
@@ -171,6 +204,21 @@ async function diagnose(file) {
 }
 
 $('photo').addEventListener('change', (ev) => { if (ev.target.files[0]) diagnose(ev.target.files[0]); });
+$('show-heatmap').addEventListener('click', () => { $('heatmap-box').hidden = false; $('show-heatmap').hidden = true; });
+// A browser answer keeps no case: this asks the server for the same photo, which answers with a case code.
+$('to-server').addEventListener('click', async () => {
+  const file = $('photo').files[0];
+  if (!file) return;
+  const t0 = performance.now(), seq = state.seq;
+  $('to-server').disabled = true;   // one request, one case
+  try {
+    const pred = await askServer(file);
+    if (seq !== state.seq) return;   // another photo was chosen meanwhile
+    state.lastAnswer = { answeredBy: 'server', ms: performance.now() - t0, prediction: pred };
+    show(pred, 'server', performance.now() - t0);
+  } catch (e) { if (seq === state.seq) fail(`Could not reach the server: ${e.message}`); }
+  finally { $('to-server').disabled = false; }
+});
 
 (async () => {
   try {

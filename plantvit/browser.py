@@ -370,7 +370,7 @@ def build_browser_model(bundle_dir, student_run, manifest_dir, non_plant_dir, qu
         s_tax = Taxonomy.from_dict(json.loads(torch.load(ckpt, map_location='cpu', weights_only=True)['taxonomy']))
         maps = None if s_tax == tax else browser_maps(s_tax, tax)     # a browser taxonomy: its own labels, mapped back
         s_data = manifest_dir if maps is None else browser_data(manifest_dir, s_tax, Path(tmp) / 'browser-data').out
-        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=s_data, stages=False, verbose=False))   # TF.js: four outputs
+        student = Bundle(export_bundle(ckpt, Path(tmp) / 'student', manifest_dir=s_data, stages=False, feature_map=False, verbose=False))   # TF.js: four outputs
         to_server = None if maps is None else maps['to_server']
         if maps is not None: say(f"the browser knows {s_tax.n_species - 1} of {tax.n_species} species ({s_tax.n_pairs - 1} of {tax.n_pairs} classes) and {OTHER_SPECIES!r}")
         train_photos = manifest[manifest.split == 'train'].groupby('pair_id', observed=True).head(3).path.tolist()

@@ -263,6 +263,7 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                   threads: int = 2,                    # ONNX Runtime threads for the evaluation and latency
                   latency_repeats: int = 30,           # batch-1 runs per model for the median latency
                   stages: bool = True,                 # the `stages` output the unknown-species detector reads (False: the four outputs)
+                  feature_map: bool = True,            # the `feature_map` output the class activation map reads (`plantvit.cam`)
                   overwrite: bool = False,             # replace an existing bundle at `out`
                   verbose: bool = True                 # print a line per step
                  ) -> Path:
@@ -293,12 +294,13 @@ def export_bundle(checkpoint,                          # a checkpoint from train
                               'checkpoint': str(checkpoint)},
                    'training': _training_record(checkpoint, ck)}
         if manifest is not None: metrics |= _data_and_val(manifest, manifest_dir, f32, i8, tax, prep_d, threads, latency_repeats, say)
-        for f in (f32, i8): add_feature_map(f)             # the class activation map's input (`plantvit.cam`): the other outputs are unchanged
+        if feature_map:
+            for f in (f32, i8): add_feature_map(f)         # the class activation map's input (`plantvit.cam`): the other outputs are unchanged
         (work / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         meta = dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), arch=arch, preprocessing=prep_d,
                     head='flat' if type(model.head).__name__ == 'FlatHead' else 'hierarchical', default_model='int8',
                     export={'exporter': info['exporter'], 'opset': info['opset'], 'int8': q['method']},
-                    outputs=[*info['outputs'], FEATURE_MAP], **({'stages': info['stages']} if stages else {}))
+                    outputs=[*info['outputs'], *([FEATURE_MAP] if feature_map else [])], **({'stages': info['stages']} if stages else {}))
         (work / 'MODEL_CARD.md').write_text(model_card({**meta, 'input': INPUT}, metrics, tax))
         write_manifest(work, **meta)
         Bundle(work)                                        # verifies before it replaces anything

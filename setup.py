@@ -27,7 +27,7 @@ console_scripts = [s for s in cfg.get('console_scripts', '').split('\n') if s.st
 # The web app (`web/` at the top of the checkout) is installed as `plantvit/web`, with the TF.js runtime npm put in
 # web/node_modules (present when `make setup` ran `npm ci` before the build; without it the page asks the server).
 # The same list as plantvit.surface's WEB_FILES + DOCS_FILES (what the server serves; 08b_surface checks they agree).
-WEB_FILES = ['index.html', 'app.js', 'style.css', 'shim.js',
+WEB_FILES = ['index.html', 'app.js', 'style.css', 'shim.js', 'sw.js', 'manifest.webmanifest', 'icon.svg', 'icon-*.png',
              'node_modules/@tensorflow/tfjs/dist/tf.min.js',
              'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
              'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',

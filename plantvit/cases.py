@@ -28,12 +28,12 @@ import plantvit
 from .limits import error_response
 
 # %% auto #0
-__all__ = ['ALPHABET', 'CODE_LENGTH', 'NAME_MAX', 'metadata', 'cases', 'case_photos', 'case_callbacks', 'MIGRATIONS', 'SMS_MAX',
-           'USSD_MAX', 'MAX_WRONG_CODES', 'cases_router', 'new_code', 'normalize_code', 'CaseError',
-           'default_database_url', 'CaseSettings', 'alembic_config', 'head_revision', 'run_migrations', 'migrate',
-           'open_engine', 'CaseStore', 'migration_draft', 'outcome_of', 'normalize_phone', 'to_gsm7', 'gsm7_length',
-           'sms_text', 'ussd_reply', 'CaseEscalation', 'CaseOut', 'SmsOut', 'CaseErrorOut', 'get_case', 'get_case_sms',
-           'ussd_callback']
+__all__ = ['ALPHABET', 'CODE_LENGTH', 'NAME_MAX', 'metadata', 'cases', 'case_photos', 'case_callbacks', 'users', 'reviews',
+           'MIGRATIONS', 'SMS_MAX', 'USSD_MAX', 'MAX_WRONG_CODES', 'cases_router', 'new_code', 'normalize_code',
+           'CaseError', 'default_database_url', 'CaseSettings', 'alembic_config', 'head_revision', 'run_migrations',
+           'migrate', 'open_engine', 'CaseStore', 'migration_draft', 'outcome_of', 'normalize_phone', 'to_gsm7',
+           'gsm7_length', 'sms_text', 'ussd_reply', 'CaseEscalation', 'CaseOut', 'SmsOut', 'CaseErrorOut', 'get_case',
+           'get_case_sms', 'ussd_callback']
 
 # %% ../nbs/08c_cases.ipynb #9f38f5f9
 ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ'      # no 0/O, 1/I/L (read alike) and no U (no words): 30 symbols
@@ -116,6 +116,22 @@ case_callbacks = sa.Table('case_callbacks', metadata,
     sa.Column('case_id', sa.Integer, sa.ForeignKey('cases.id', ondelete='CASCADE'), nullable=False, index=True),
     sa.Column('phone', sa.String(16), nullable=False),
     sa.Column('requested_at', sa.DateTime, nullable=False))
+users = sa.Table('users', metadata,                              # extension officers and admins (`plantvit.review`)
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('name', sa.String(100), nullable=False, unique=True),
+    sa.Column('role', sa.String(20), nullable=False),
+    sa.Column('token_hash', sa.String(64), nullable=False, unique=True),   # SHA-256 of the token: the token itself is never stored
+    sa.Column('created_at', sa.DateTime, nullable=False),
+    sa.Column('expires_at', sa.DateTime, nullable=False),
+    sa.Column('disabled', sa.Boolean, nullable=False, server_default=sa.false()))
+reviews = sa.Table('reviews', metadata,                          # every review action, who and when: an append-only log
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('case_id', sa.Integer, sa.ForeignKey('cases.id', ondelete='CASCADE'), nullable=False, index=True),
+    sa.Column('user_id', sa.Integer, sa.ForeignKey('users.id'), nullable=False),
+    sa.Column('action', sa.String(20), nullable=False),                    # confirm, correct, unusable
+    sa.Column('species', sa.String(NAME_MAX)), sa.Column('disease', sa.String(NAME_MAX)),
+    sa.Column('note', sa.String(500)),
+    sa.Column('created_at', sa.DateTime, nullable=False))
 
 # %% ../nbs/08c_cases.ipynb #9c7ab95d
 MIGRATIONS = Path(plantvit.__file__).resolve().parent / 'migrations'     # env.py and versions/, installed with the package

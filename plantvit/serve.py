@@ -19,6 +19,7 @@ import plantvit
 from .imaging import ImageError, sniff_image
 from .predict import ESCALATION_RULE, ESCALATIONS, OUTCOMES, Predictor, Prediction
 from .cases import CaseStore, cases_router
+from .review import review_router
 from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, busy_response, error_response, release_memory, timed_http
 from .surface import AppFiles, SecurityHeaders, docs_router
 
@@ -165,12 +166,14 @@ async def _gone(request: Request, e: ClientGone): return Response(status_code=49
 async def _invalid(request: Request, e: RequestValidationError):
     "A missing form field says how to send the photo; other validation errors say which field and why."
     missing = [str(err['loc'][-1]) for err in e.errors() if err.get('type') == 'missing']
+    photo = bool(missing) and set(missing) <= {'image', 'images'}
     detail = (f"the multipart form field {', '.join(map(repr, missing))} is missing: send the photo as multipart/form-data, "
-              f"e.g. curl -F image=@leaf.jpg" if missing else '; '.join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
+              f"e.g. curl -F image=@leaf.jpg" if photo else f"{', '.join(map(repr, missing))} is missing from the request" if missing else '; '.join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
     return error_response(422, 'missing_field' if missing else 'invalid_request', detail)
 
 async def _http(request: Request, e: StarletteHTTPException):   # malformed multipart, unknown path, wrong method
-    kind = {400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed'}.get(e.status_code, 'http_error')
+    kind = {400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 409: 'conflict',
+            429: 'too_many_requests'}.get(e.status_code, 'http_error')
     detail = 'the request body is not valid multipart/form-data' if e.detail == 'Invalid multipart data.' else str(e.detail)
     headers = dict(getattr(e, 'headers', None) or {})
     if e.status_code == 405: headers.setdefault('Allow', 'GET, HEAD')      # the static files' 405 names none
@@ -266,7 +269,7 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     app.state.cases = CaseStore(settings.database_url, retention_days=settings.retention_days, photo_retention_days=settings.photo_retention_days)
     app.router.add_event_handler('shutdown', lambda: (pool.shutdown(wait=False), app.state.cases.close()))
     for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
-    app.include_router(router); app.include_router(cases_router); app.include_router(docs_router)
+    app.include_router(router); app.include_router(cases_router); app.include_router(review_router); app.include_router(docs_router)
     if browser is not None: app.mount('/browser', StaticFiles(directory=browser), name='browser')
     if web is not None: app.router.default = AppFiles(directory=web)   # what no route matches (a mount at / would hide 405s)
     else: app.add_api_route('/', lambda: _NO_WEB_APP, response_class=HTMLResponse, include_in_schema=False)

@@ -37,7 +37,7 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 # %% ../nbs/08b_surface.ipynb #0092c83c
-WEB_FILES = ('index.html', 'app.js', 'style.css', 'shim.js',
+WEB_FILES = ('index.html', 'app.js', 'style.css', 'shim.js', 'sw.js', 'manifest.webmanifest', 'icon.svg', 'icon-*.png',
              'node_modules/@tensorflow/tfjs/dist/tf.min.js',
              'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
              'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm')

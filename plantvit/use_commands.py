@@ -9,7 +9,7 @@ from pathlib import Path
 from .commands import COMMANDS
 
 # %% auto #0
-__all__ = ['cmd_predict', 'sms_files', 'cmd_serve', 'cmd_evaluate', 'cmd_compare']
+__all__ = ['cmd_predict', 'sms_files', 'cmd_serve', 'cmd_evaluate', 'cmd_compare', 'cmd_users']
 
 # %% ../nbs/11d_use_commands.ipynb #a578e044
 def cmd_predict(a: argparse.Namespace) -> int:
@@ -174,3 +174,32 @@ COMMANDS['compare'] = (cmd_compare, _compare_args, dict(help="two bundles' test 
                       "each tells a grower when unsure, non-plant rejection. --record stores BASELINE's figures in BUNDLE's "
                       "metrics.json, and its model card shows the comparison."))
 
+
+# %% ../nbs/11d_use_commands.ipynb #84eef27b
+def cmd_users(a: argparse.Namespace) -> int:
+    "`plantvit users`: add a reviewer (its token printed once), list them, or disable one."
+    from plantvit.cases import CaseStore
+    from plantvit.review import ReviewError, add_user, disable_user, list_users
+    if a.action != 'list' and not a.name: raise ReviewError(f'plantvit users {a.action} needs a NAME')
+    with CaseStore.from_env(**({'url': a.database_url} if a.database_url else {})) as store:
+        if a.action == 'add':
+            token = add_user(store, a.name, a.role, a.days)
+            print(f'{a.name} ({a.role}), token valid {a.days:g} days. It is shown this once: give it to {a.name}.\n{token}')
+        elif a.action == 'disable':
+            if not disable_user(store, a.name): raise ReviewError(f'there is no user {a.name!r}')
+            print(f'{a.name}: disabled')
+        else:
+            for u in list_users(store): print('\t'.join([u['name'], u['role'], f"expires {u['expires']}"] + (['disabled'] if u['disabled'] else [])))
+    return 0
+
+def _users_args(p: argparse.ArgumentParser) -> None:
+    "`plantvit users`'s arguments."
+    p.add_argument('action', choices=['add', 'list', 'disable'])
+    p.add_argument('name', nargs='?', help='the user (add, disable)')
+    p.add_argument('--role', choices=['officer', 'admin'], default='officer', help='with add (default officer)')
+    p.add_argument('--days', type=float, default=90, help='with add: how long the token is valid (default 90)')
+    p.add_argument('--database-url', help="the cases' database (default: PLANTVIT_DATABASE_URL, else SQLite in the user's data folder)")
+
+COMMANDS['users'] = (cmd_users, _users_args, dict(help='the extension officers of the review queue: add, list, disable',
+                     description='Add a reviewer (officer or admin) and print its token once, list the reviewers, or disable one. '
+                     'The review API reads the token as Authorization: Bearer TOKEN.'))

@@ -1,10 +1,13 @@
 // plantvit web app. The small browser model (TF.js, from the bundle's browser/ folder) answers a photo at once when it
 // is confident and the photo looks like a leaf; every other photo goes to the server's POST /predict, as does every
 // photo when the model cannot load. The rules and thresholds are plantvit.browser's (routing.json).
+// Offline (sw.js caches the page, TF.js and the model): the browser model still answers what it is confident about; a
+// photo for the server is kept in IndexedDB and sent when the connection returns.
 const $ = (id) => document.getElementById(id);
 const pct = (p) => `${Math.round(100 * p)}%`;
 const params = new URLSearchParams(location.search);
-const state = { model: null, routing: null, taxonomy: null, backend: null, loadMs: null, lastAnswer: null, error: null, seq: 0 };
+const state = { model: null, routing: null, taxonomy: null, backend: null, loadMs: null, lastAnswer: null, error: null, seq: 0,
+                offlineVersion: null, queued: 0, sent: [] };
 // = plantvit.predict.MIN_CONFIDENCE: no answer below it goes out without an escalation, the browser's included.
 const MIN_CONFIDENCE = 0.5;
 
@@ -120,19 +123,26 @@ async function askBrowser(file) {
 
 // The server's answer, with its rationale, its case code and (shown on request) the heat map of where the evidence lies.
 // The photo is kept with the case only when the box is ticked.
-async function askServer(file) {
+// No connection to the server (the request never got an answer): the photo can wait in the queue.
+class Offline extends Error {}
+// The server's answer was an error: `retry` when it may pass later (busy, down), not for a photo it refuses.
+class ServerError extends Error { constructor(message, status) { super(message); this.status = status; this.retry = status >= 500 || status === 429; } }
+
+async function askServer(file, storePhoto = $('store-photo').checked) {
+  if (navigator.onLine === false) throw new Offline('no connection');
   const form = new FormData();
   form.append('image', file, file.name || 'photo.jpg');
-  form.append('store_photo', $('store-photo').checked ? 'true' : 'false');
+  form.append('store_photo', storePhoto ? 'true' : 'false');
   const t0 = performance.now();
-  const res = await fetch('/predict?explain=1', { method: 'POST', body: form });
+  let res;
+  try { res = await fetch('/predict?explain=1', { method: 'POST', body: form }); } catch (e) { throw new Offline(e.message); }
   const body = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
-  if (!res.ok) throw new Error(body.detail || `the server answered ${res.status}`);
+  if (!res.ok) throw new ServerError(body.detail || `the server answered ${res.status}`, res.status);
   return { ...body, round_trip_ms: Math.round(performance.now() - t0) };
 }
 
 function show(pred, answeredBy, ms) {
-  $('error').hidden = true;
+  $('error').hidden = true; $('saved').hidden = true;
   const r = $('result');
   r.hidden = false;
   r.className = `level-${pred.level}`;
@@ -178,7 +188,7 @@ async function showSms(code) {
 }
 
 function fail(text) {
-  $('result').hidden = true;
+  $('result').hidden = true; $('saved').hidden = true;
   $('error').hidden = false;
   $('error').textContent = text;
 }
@@ -190,7 +200,17 @@ async function diagnose(file) {
   let pred = null, by = 'browser';
   try { pred = await askBrowser(file); } catch (e) { console.warn('browser model failed, asking the server:', e); }
   try {
-    if (pred === null) { by = 'server'; pred = await askServer(file); }
+    if (pred === null) {
+      by = 'server';
+      try { pred = await askServer(file); } catch (e) {
+        if (!(e instanceof Offline)) throw e;
+        const id = await enqueue(file, $('store-photo').checked);   // kept until the connection returns
+        if (seq !== state.seq) return state.lastAnswer;
+        state.lastAnswer = { answeredBy: 'queue', queued: id };
+        showQueued();
+        return state.lastAnswer;
+      }
+    }
     if (seq !== state.seq) return state.lastAnswer;
     const ms = performance.now() - t0;
     state.lastAnswer = { answeredBy: by, ms, prediction: pred };
@@ -216,15 +236,129 @@ $('to-server').addEventListener('click', async () => {
     if (seq !== state.seq) return;   // another photo was chosen meanwhile
     state.lastAnswer = { answeredBy: 'server', ms: performance.now() - t0, prediction: pred };
     show(pred, 'server', performance.now() - t0);
-  } catch (e) { if (seq === state.seq) fail(`Could not reach the server: ${e.message}`); }
+  } catch (e) {
+    if (seq !== state.seq) return;
+    if (!(e instanceof Offline)) { fail(`Could not reach the server: ${e.message}`); return; }
+    const id = await enqueue(file, $('store-photo').checked);   // the answer on screen stays; the case code comes later
+    state.lastAnswer = { ...(state.lastAnswer || {}), queued: id };
+    $('saved').hidden = false;
+    $('saved').textContent = 'No connection: saved — will be checked when you are online, and a case code will come then.';
+  }
   finally { $('to-server').disabled = false; }
 });
 
-(async () => {
+// ---- Offline: the queue of photos waiting for the server (IndexedDB), and the service worker (sw.js) ----
+let database = null;
+const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+function openQueue() {
+  if (database === null) {
+    const r = indexedDB.open('plantvit', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('queue', { keyPath: 'id', autoIncrement: true });
+    database = request(r);
+  }
+  return database;
+}
+async function queueStore(mode) { return (await openQueue()).transaction('queue', mode).objectStore('queue'); }
+async function queued() { return request((await queueStore('readonly')).getAll()); }
+
+// Keep a photo (and the grower's choice about keeping it with the case) until it can be sent; its id in the queue.
+async function enqueue(file, storePhoto) {
+  const blob = new Blob([await file.arrayBuffer()], { type: file.type || 'image/jpeg' });
+  const id = await request((await queueStore('readwrite')).add({ blob, name: file.name || 'photo.jpg', storePhoto, savedAt: new Date().toISOString() }));
+  await showQueue();
+  return id;
+}
+
+function showQueued() {
+  $('result').hidden = true; $('error').hidden = true;
+  $('saved').hidden = false;
+  $('saved').textContent = 'No connection, and this photo needs the server: saved — will be checked when you are online.';
+}
+
+async function showQueue() {
+  state.queued = (await queued()).length;
+  $('queue').hidden = state.queued === 0;
+  $('queue-count').textContent = state.queued === 1 ? '1 photo is waiting for a connection: it' : `${state.queued} photos are waiting for a connection: they`;
+}
+
+// Send the queued photos, oldest first; each one's answer is listed, and shown in full when it is the photo on screen.
+// One tab at a time (Web Locks); a photo the server refuses (unreadable, too large) leaves the queue with its reason.
+async function sendQueued() {
+  if (navigator.onLine === false) return;
+  const run = async () => {
+    for (const item of await queued()) {
+      const file = new File([item.blob], item.name, { type: item.blob.type });
+      let pred = null, error = null;
+      try { pred = await askServer(file, item.storePhoto); } catch (e) {
+        if (e instanceof Offline || (e instanceof ServerError && e.retry)) break;   // later
+        error = e.message;
+      }
+      await request((await queueStore('readwrite')).delete(item.id));
+      state.sent.push({ id: item.id, name: item.name, savedAt: item.savedAt, prediction: pred, error });
+      listChecked(item, pred, error);
+      if (state.lastAnswer && state.lastAnswer.queued === item.id) {   // still on screen: show the answer in full
+        if (pred) { state.lastAnswer = { answeredBy: 'server', fromQueue: item.id, ms: pred.round_trip_ms, prediction: pred }; show(pred, 'server', pred.round_trip_ms); }
+        else { state.lastAnswer = { answeredBy: 'server', fromQueue: item.id, error }; fail(`Could not diagnose this photo: ${error}`); }
+      }
+    }
+    await showQueue();
+    if (state.sent.length) checkServer();   // the footer said the server was not reachable
+  };
+  if (state.sending) return;
+  state.sending = true;
+  try { await (navigator.locks ? navigator.locks.request('plantvit-queue', { ifAvailable: true }, (lock) => lock && run()) : run()); }
+  catch (e) { console.warn('sending the queued photos failed:', e); }
+  finally { state.sending = false; }
+}
+
+function listChecked(item, pred, error) {
+  const li = document.createElement('li');
+  const when = new Date(item.savedAt).toLocaleString();
+  li.textContent = error ? `${item.name} (saved ${when}): not checked, ${error}`
+    : `${item.name} (saved ${when}): ${pred.message}` + (pred.case_id ? ` Case ${pred.case_id}.` : '');
+  $('checked-list').append(li);
+  $('checked').hidden = false;
+}
+
+// The version of what the worker caches: the app's and the bundle's (a hash of its files' checksums, from /model).
+async function offlineVersion(app) {
+  const m = await getJSON('/model');
+  const text = JSON.stringify([app, m.manifest.files || m.manifest]);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function registerWorker(app) {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;   // http://127.0.0.1 and localhost count as secure
+  try {
+    state.offlineVersion = await offlineVersion(app);
+    // a new version is a new script URL: the browser installs a new worker, which replaces the old cache
+    await navigator.serviceWorker.register(`/sw.js?v=${state.offlineVersion}`, { scope: '/' });
+  } catch (e) { console.warn('the app will not work offline:', e); }
+}
+
+// The server's model (in the footer, beside the browser model's), and the worker for that version; false when unreachable.
+async function checkServer() {
+  const browserPart = $('model').textContent.match(/ · browser model: .*$/);
   try {
     const h = await getJSON('/health');
-    $('model').textContent = `server model: ${h.model}, ${h.species} species, ${h.classes} classes`;
-  } catch (e) { $('model').textContent = 'server not reachable'; }
+    $('model').textContent = `server model: ${h.model}, ${h.species} species, ${h.classes} classes` + (browserPart ? browserPart[0] : '');
+    if (!state.offlineVersion) registerWorker(h.version);
+    return true;
+  } catch (e) {
+    $('model').textContent = (navigator.onLine === false ? 'offline' : 'server not reachable') + (browserPart ? browserPart[0] : '');
+    return false;
+  }
+}
+
+window.addEventListener('online', async () => { if (await checkServer()) sendQueued(); });
+// the server may come back without an 'online' event (the network was up, the server not)
+setInterval(async () => { if (state.queued > 0 && await checkServer()) sendQueued(); }, 30_000);
+
+const started = (async () => {
+  await checkServer();
+  await showQueue().catch((e) => console.warn('no queue for offline photos:', e));
+  await sendQueued();   // photos queued on an earlier visit
 })();
 
-window.plantvit = { ready, state, runModel, route, prepare, diagnose, setTaxonomy, topK };
+window.plantvit = { ready, started, state, runModel, route, prepare, diagnose, setTaxonomy, topK, sendQueued, queued };

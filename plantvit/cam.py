@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64, io
 import numpy as np
 from PIL import Image
-from .bundle import Bundle, BundleError, FEATURE_MAP, species_rows
+from .bundle import Bundle, FEATURE_MAP, species_rows
 
 # %% auto #0
 __all__ = ['POOLS', 'PASS_THROUGH', 'MASK_SIDE', 'CamError', 'feature_map_tensor', 'add_feature_map', 'add_feature_maps',

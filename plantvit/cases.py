@@ -272,6 +272,11 @@ class CaseStore:
             try: yield
             except sa.exc.DBAPIError as e: raise CaseError(f'the case database {self.shown} failed while {doing}: {e.orig}') from None
 
+    def cutoffs(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        "The oldest a case, and a case's photo, may be at `now` (default: now) and still be kept: their creation times, naive UTC."
+        now = _naive_utc(now) if now is not None else _utcnow()
+        return now - timedelta(days=self.retention_days), now - timedelta(days=self.photo_retention_days)
+
     def _purge_if_due(self) -> None:
         "`purge` when the last one is `PURGE_EVERY_S` old: retention without a cron job."
         with self._lock:
@@ -283,9 +288,9 @@ class CaseStore:
 @patch
 def purge(self: CaseStore, now: datetime | None = None) -> dict:
     "Delete cases (photos, call-back requests) older than `retention_days` and photos older than `photo_retention_days`; the counts deleted."
-    now = _naive_utc(now or datetime.now(timezone.utc))
-    old_cases = sa.select(cases.c.id).where(cases.c.created_at < now - timedelta(days=self.retention_days))
-    old_photos = sa.select(cases.c.id).where(cases.c.created_at < now - timedelta(days=self.photo_retention_days))
+    case_cut, photo_cut = self.cutoffs(now)
+    old_cases = sa.select(cases.c.id).where(cases.c.created_at < case_cut)
+    old_photos = sa.select(cases.c.id).where(cases.c.created_at < photo_cut)
     with self._db('deleting old cases'), self.engine.begin() as conn:
         n_callbacks = conn.execute(case_callbacks.delete().where(case_callbacks.c.case_id.in_(old_cases))).rowcount
         n_photos = conn.execute(case_photos.delete().where(case_photos.c.case_id.in_(old_photos))).rowcount
@@ -353,12 +358,11 @@ def get(self: CaseStore, code: str) -> dict | None:
     "A case's public view: code, created (ISO 8601 UTC), model, source, the answer's fields, `photo_stored`, `callback_requested`; None if no such case."
     code = normalize_code(code)
     if code is None: return None
-    now = _utcnow()
-    photo = sa.and_(sa.exists().where(case_photos.c.case_id == cases.c.id),
-                    cases.c.created_at >= now - timedelta(days=self.photo_retention_days)).label('photo')
+    case_cut, photo_cut = self.cutoffs()
+    photo = sa.and_(sa.exists().where(case_photos.c.case_id == cases.c.id), cases.c.created_at >= photo_cut).label('photo')
     callback = sa.exists().where(case_callbacks.c.case_id == cases.c.id).label('callback')
     q = sa.select(cases.c.created_at, cases.c.model, cases.c.source, cases.c.answer, photo, callback).where(
-        cases.c.code == code, cases.c.created_at >= now - timedelta(days=self.retention_days))   # past retention: gone, purged or not yet
+        cases.c.code == code, cases.c.created_at >= case_cut)   # past retention: gone, purged or not yet
     with self._db('reading a case'), self.engine.connect() as conn: row = conn.execute(q).first()
     if row is None: return None
     fixed = dict(code=code, created=_iso(row.created_at), model=row.model, source=row.source)
@@ -378,7 +382,7 @@ def request_callback(self: CaseStore, code: str, phone: str) -> bool:
     phone, code = normalize_phone(phone), normalize_code(code)
     if code is None: return False
     asked = sa.exists().where(case_callbacks.c.case_id == cases.c.id, case_callbacks.c.phone == phone)
-    live = cases.c.created_at >= _utcnow() - timedelta(days=self.retention_days)              # an expired case takes no request
+    live = cases.c.created_at >= self.cutoffs()[0]                                              # an expired case takes no request
     ins = case_callbacks.insert().from_select(['case_id', 'phone', 'requested_at'],          # one statement: no read-then-write race
         sa.select(cases.c.id, sa.literal(phone, sa.String), sa.literal(_utcnow(), sa.DateTime)).where(cases.c.code == code, ~asked, live))
     with self._db('storing a call-back request'), self.engine.begin() as conn:

@@ -73,9 +73,8 @@ OTHER = 'other:'                  # a correction outside the taxonomy: "other: C
 
 def _live(store: CaseStore):
     "The condition of a case within its retention (as `CaseStore.get` reads them) and of its photo within the photo's."
-    now = _utcnow()
-    return (cases.c.created_at >= now - timedelta(days=store.retention_days),
-            cases.c.created_at >= now - timedelta(days=store.photo_retention_days))
+    case_cut, photo_cut = store.cutoffs()
+    return cases.c.created_at >= case_cut, cases.c.created_at >= photo_cut
 
 def review_queue(store: CaseStore, limit: int = 50) -> list[dict]:
     "The cases waiting for an officer, oldest first: escalated, their photo kept (and within its retention), not reviewed yet."

@@ -39,11 +39,11 @@ chromium:
 test: setup chromium
 	@tmp=$$(mktemp -d -t plantvit-test.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; skip='^[_.]'; \
 	if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then \
-	  skip='^[_.]|^09a_web'; \
-	  echo "!!! NO CHROMIUM: the browser tests (nbs/09a_web.ipynb) are SKIPPED. Install Debian's chromium (apt-get install chromium, as root) to run them. !!!"; fi; \
+	  skip='^[_.]|^09a_web|^09b_offline|^08e_review_page'; \
+	  echo "!!! NO CHROMIUM: the browser tests (nbs/09a_web, 09b_offline, 08e_review_page) are SKIPPED. Install Debian's chromium (apt-get install chromium, as root) to run them. !!!"; fi; \
 	echo "nbdev_test --n_workers 2 --do_print --skip_file_re '$$skip' (TMPDIR=$$tmp; the cases the tests make go to a database there)"; \
 	TMPDIR=$$tmp PLANTVIT_DATABASE_URL=sqlite:///$$tmp/cases.sqlite $(BIN)/nbdev_test --n_workers 2 --do_print --skip_file_re "$$skip"; status=$$?; \
-	case "$$skip" in *09a_web*) echo "!!! the browser tests (nbs/09a_web.ipynb) were SKIPPED: no Chromium !!!";; esac; exit $$status
+	case "$$skip" in *09a_web*) echo "!!! the browser tests (nbs/09a_web, 09b_offline, 08e_review_page) were SKIPPED: no Chromium !!!";; esac; exit $$status
 
 readme: setup
 	$(BIN)/python tools/readme.py

@@ -21,6 +21,7 @@ py_versions = '3.10 3.11 3.12'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+gpu_requirements = shlex.split(cfg.get('gpu_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 console_scripts = [s for s in cfg.get('console_scripts', '').split('\n') if s.strip()]
@@ -47,7 +48,7 @@ setuptools.setup(
     include_package_data = True,
     package_data = {'plantvit': ['bundles/**/*'], 'plantvit.web': WEB_FILES},
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements},
+    extras_require = {'dev': dev_requirements, 'gpu': gpu_requirements},
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
     long_description_content_type = 'text/markdown',

@@ -16,9 +16,10 @@ from .imaging import prepare, ImageError
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'MANIFEST_NAME', 'MODEL_FILES', 'OUTPUT_NAMES', 'STAGES_OUTPUT', 'FEATURE_MAP', 'INPUT',
-           'PREPROCESSING_KEYS', 'ROW_OUTPUTS', 'BundleError', 'sha256_file', 'bundle_files', 'checksums',
-           'write_manifest', 'Bundle', 'scale_outputs', 'species_rows', 'within_species', 'compact_outputs',
-           'true_rows', 'joint_answer', 'slim_copy', 'default_bundle', 'progress', 'bundle_outputs']
+           'PREPROCESSING_KEYS', 'PROVIDERS_ENV', 'PREFERRED_PROVIDERS', 'ROW_OUTPUTS', 'BundleError', 'sha256_file',
+           'bundle_files', 'checksums', 'write_manifest', 'ProviderError', 'onnx_providers', 'Bundle', 'scale_outputs',
+           'species_rows', 'within_species', 'compact_outputs', 'true_rows', 'joint_answer', 'slim_copy',
+           'default_bundle', 'progress', 'bundle_outputs']
 
 # %% ../nbs/05_bundle.ipynb #fc2a56a7
 BUNDLE_FORMAT = 'plantvit.bundle/1'
@@ -92,6 +93,32 @@ def write_manifest(folder, **fields) -> Path:
     tmp.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + '\n'); tmp.replace(path)
     return path
 
+# %% ../nbs/05_bundle.ipynb #c1b8d40d
+PROVIDERS_ENV = 'PLANTVIT_PROVIDERS'
+# the accelerators the default tries, best first (TensorRT only on request: it compiles an engine per model and shape first)
+PREFERRED_PROVIDERS = ('CUDAExecutionProvider', 'ROCMExecutionProvider', 'MIGraphXExecutionProvider', 'CoreMLExecutionProvider', 'DmlExecutionProvider')
+_SHORT_PROVIDERS = {'cpu': 'CPUExecutionProvider', 'cuda': 'CUDAExecutionProvider', 'rocm': 'ROCMExecutionProvider',
+                    'migraphx': 'MIGraphXExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider', 'coreml': 'CoreMLExecutionProvider',
+                    'dml': 'DmlExecutionProvider', 'openvino': 'OpenVINOExecutionProvider'}
+
+class ProviderError(ValueError):
+    "An execution provider this ONNX Runtime does not have, or a list that names none."
+
+def onnx_providers(requested=None, available=None) -> list[str]:
+    "The execution providers to run models with, in order, CPU last: `requested` (a list, or 'cuda,cpu'), else $PLANTVIT_PROVIDERS, else the best of `available` (default: this ONNX Runtime's)."
+    available = list(ort.get_available_providers() if available is None else available)
+    if requested is None: requested = os.environ.get(PROVIDERS_ENV) or None
+    if requested is None: chosen = [p for p in PREFERRED_PROVIDERS if p in available]
+    else:
+        names = requested.split(',') if isinstance(requested, str) else list(requested)
+        chosen = [_SHORT_PROVIDERS.get(n.strip().lower(), n.strip()) for n in names if n.strip()]
+        if not chosen: raise ProviderError(f'no execution provider named in {requested!r}: e.g. CUDAExecutionProvider,CPUExecutionProvider')
+        if missing := [p for p in chosen if p not in available]:
+            hint = ('; for NVIDIA GPUs install the GPU build: pip install "plantvit[gpu]" (onnxruntime-gpu, in place of onnxruntime)'
+                    if any(p in ('CUDAExecutionProvider', 'TensorrtExecutionProvider') for p in missing) else '')
+            raise ProviderError(f"this ONNX Runtime ({ort.__version__}) has no {', '.join(missing)}; it has {', '.join(available)}{hint}")
+    return list(dict.fromkeys(chosen + ['CPUExecutionProvider']))
+
 # %% ../nbs/05_bundle.ipynb #f5768a4a
 def _safe_rel(rel: str) -> bool:
     "A relative path that stays inside the bundle: no absolute path, no `..`, no backslash tricks."
@@ -101,11 +128,12 @@ def _safe_rel(rel: str) -> bool:
 class Bundle:
     "A plantvit bundle folder, read and verified: `meta` (bundle.json), `taxonomy`, `preprocessing`, `metrics`."
     def __init__(self, path,                   # the bundle folder (or its bundle.json)
-                 verify: bool = True):          # check every file's SHA-256 against bundle.json
+                 verify: bool = True,           # check every file's SHA-256 against bundle.json
+                 providers=None):               # ONNX Runtime execution providers, in order (`onnx_providers`; None: $PLANTVIT_PROVIDERS, else the best available)
         path = Path(path)
         if path.name == MANIFEST_NAME and path.is_file(): path = path.parent
         if not path.is_dir(): raise BundleError(f"bundle {str(path)!r} does not exist or is not a folder")
-        self.path, self._sessions = path, {}
+        self.path, self._sessions, self.providers = path, {}, onnx_providers(providers)
         self.meta = self._read_meta()
         self.unlisted = self.verify() if verify else []
         try: self.taxonomy = Taxonomy.load(path / 'taxonomy.json')
@@ -176,15 +204,15 @@ def model_path(self: Bundle, kind: str | None = None) -> Path:
 
 @patch
 def session(self: Bundle, kind: str | None = None, threads: int | None = None) -> ort.InferenceSession:
-    "An ONNX Runtime CPU session for the model `kind`, with `threads` intra-op threads (None: ONNX Runtime's default)."
+    "An ONNX Runtime session for the model `kind` on the bundle's `providers`, with `threads` intra-op threads on the CPU (None: ONNX Runtime's default)."
     kind = kind or self.meta['default_model']
-    key = (kind, threads)
+    key = (kind, threads, tuple(self.providers))
     if key not in self._sessions:
         path = self.model_path(kind)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads or 0, 1
         opts.log_severity_level = 3
-        try: s = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+        try: s = ort.InferenceSession(str(path), opts, providers=self.providers)
         except Exception as e:   # a model that passed its checksum but is not a loadable model (a truncated or bad export)
             raise BundleError(f"bundle {str(self.path)!r}: ONNX Runtime cannot load {path.name}: {str(e).strip().splitlines()[0][:300]}") from None
         ins, outs = [i.name for i in s.get_inputs()], [o.name for o in s.get_outputs()]

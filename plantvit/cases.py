@@ -25,15 +25,15 @@ from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict, Field
 
 import plantvit
-from .limits import error_response
+from .limits import FailedAttempts, error_response
 
 # %% auto #0
 __all__ = ['ALPHABET', 'CODE_LENGTH', 'NAME_MAX', 'metadata', 'cases', 'case_photos', 'case_callbacks', 'users', 'reviews',
-           'MIGRATIONS', 'SMS_MAX', 'USSD_MAX', 'MAX_WRONG_CODES', 'cases_router', 'new_code', 'normalize_code',
-           'CaseError', 'default_database_url', 'CaseSettings', 'alembic_config', 'head_revision', 'run_migrations',
-           'migrate', 'open_engine', 'CaseStore', 'migration_draft', 'outcome_of', 'normalize_phone', 'to_gsm7',
-           'gsm7_length', 'sms_text', 'ussd_reply', 'CaseEscalation', 'CaseOut', 'SmsOut', 'CaseErrorOut', 'get_case',
-           'get_case_sms', 'ussd_callback']
+           'sessions', 'MIGRATIONS', 'SMS_MAX', 'USSD_MAX', 'MAX_WRONG_CODES', 'cases_router', 'MAX_WRONG_LOOKUPS',
+           'new_code', 'normalize_code', 'CaseError', 'default_database_url', 'CaseSettings', 'alembic_config',
+           'head_revision', 'run_migrations', 'migrate', 'open_engine', 'CaseStore', 'migration_draft', 'outcome_of',
+           'normalize_phone', 'to_gsm7', 'gsm7_length', 'sms_text', 'ussd_reply', 'CaseEscalation', 'CaseOut', 'SmsOut',
+           'CaseErrorOut', 'get_case', 'get_case_sms', 'ussd_callback']
 
 # %% ../nbs/08c_cases.ipynb #9f38f5f9
 ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ'      # no 0/O, 1/I/L (read alike) and no U (no words): 30 symbols
@@ -132,6 +132,12 @@ reviews = sa.Table('reviews', metadata,                          # every review 
     sa.Column('species', sa.String(NAME_MAX)), sa.Column('disease', sa.String(NAME_MAX)),
     sa.Column('note', sa.String(500)),
     sa.Column('created_at', sa.DateTime, nullable=False))
+sessions = sa.Table('sessions', metadata,                        # the review page's logins (`plantvit.review`): a cookie's hash
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('token_hash', sa.String(64), nullable=False, unique=True),   # SHA-256 of the session cookie: the cookie is never stored
+    sa.Column('user_id', sa.Integer, sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False, index=True),
+    sa.Column('created_at', sa.DateTime, nullable=False),
+    sa.Column('expires_at', sa.DateTime, nullable=False))
 
 # %% ../nbs/08c_cases.ipynb #9c7ab95d
 MIGRATIONS = Path(plantvit.__file__).resolve().parent / 'migrations'     # env.py and versions/, installed with the package
@@ -587,6 +593,7 @@ class CaseErrorOut(BaseModel):
 # %% ../nbs/08c_cases.ipynb #037e8ecb
 cases_router = APIRouter(tags=['cases'])
 _NOT_FOUND = {404: {'model': CaseErrorOut, 'description': 'no case has this code, or it is not a case code'},
+              429: {'model': CaseErrorOut, 'description': 'this address asked for too many unknown codes: retry after `Retry-After` seconds'},
               422: {'model': CaseErrorOut, 'description': 'the request is malformed'}}
 
 def _known_species(request: Request) -> list:
@@ -598,10 +605,17 @@ def _known_species(request: Request) -> list:
         return list(predictor.taxonomy.species) if predictor is not None else []
     return list(known() if callable(known) else known)
 
+MAX_WRONG_LOOKUPS = 30      # unknown case codes an address may ask for a minute before 429: a code is the only key to a case
+
 def _case_or_404(request: Request, code: str):
-    "The case, or the 404 response saying why there is none."
+    "The case, or the 404 response saying why there is none (429 for an address that has asked for `MAX_WRONG_LOOKUPS` unknown codes in a minute)."
+    limits = request.app.state._state.setdefault('_failed_lookups', FailedAttempts(MAX_WRONG_LOOKUPS, 60.0))   # one per app
+    host = request.client.host if request.client else '?'
+    if wait := limits.retry_after(host):
+        return error_response(429, 'too_many', f'too many unknown case codes from this address: retry in {wait} s', {'Retry-After': str(wait)})
     case = request.app.state.cases.get(code)
     if case is not None: return case
+    limits.failed(host)
     shown = code[:20] + ('...' if len(code) > 20 else '')
     why = (f'no case has the code {normalize_code(code)}' if normalize_code(code) else
            f'{shown!r} is not a case code: 6 letters and digits from {ALPHABET}, e.g. AB3C4D')

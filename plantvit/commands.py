@@ -14,7 +14,7 @@ __all__ = ['COMMANDS', 'COMMAND_ORDER', 'command_args']
 # `plantvit NAME` → (its function, a function adding its arguments, the parser's help texts): filled beside each command
 COMMANDS: dict[str, tuple] = {}
 
-COMMAND_ORDER = ('organize', 'train', 'export', 'ood', 'predict', 'serve', 'browser', 'evaluate', 'compare', 'calibrate', 'ship', 'users')   # as `plantvit --help` lists them: the steps in the order they run
+COMMAND_ORDER = ('organize', 'train', 'export', 'ood', 'predict', 'serve', 'browser', 'evaluate', 'compare', 'calibrate', 'ship', 'users', 'cases')   # as `plantvit --help` lists them: the steps in the order they run
 
 
 # %% ../nbs/11a_commands.ipynb #28110db5

@@ -182,8 +182,8 @@ def cache_fits(n_photos: int, size: int, folder, spare: float = 0.1) -> tuple[bo
 
 def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool | str = 'auto', augment: bool | str = True,
                      num_workers: int = 0, cache_dir=None, seed: int | None = 0, oversample: dict | None = None,
-                     noise: float = 0., min_scale: float = 0.08, **kwargs):
-    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `cache` True, False (decode the originals every epoch) or 'auto' (the cache if it fits on disk); `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area."
+                     noise: float = 0., min_scale: float = 0.08, device=None, **kwargs):
+    "fastai `DataLoaders` over the train and val splits of an organized data folder: x, species id, pair id; `cache` True, False (decode the originals every epoch) or 'auto' (the cache if it fits on disk); `oversample` weighs sources, `noise` adds `FieldNoise`, `min_scale` is the random crop's smallest area; batches go to `device` (default the CPU; `train` passes its GPU, and `pin_memory` with it)."
     df, tax = read_manifest(data_dir)
     df = df[df.split.isin(['train', 'val'])].reset_index(drop=True)
     check_splits(df, tax)
@@ -203,7 +203,7 @@ def hierarchical_dls(data_dir, prep: Preprocessing, bs: int = 64, cache: bool | 
                       splitter=IndexSplitter(np.flatnonzero((df.split == 'val').to_numpy())),
                       item_tfms=item_tfms, batch_tfms=[*batch_tfms, Normalize.from_stats(torch.tensor(prep.mean), torch.tensor(prep.std))])
     if seed is not None: torch.manual_seed(seed)
-    kw = dict(bs=bs, num_workers=num_workers, device=torch.device('cpu'), **kwargs)
+    kw = dict(bs=bs, num_workers=num_workers, device=torch.device(device or 'cpu'), **kwargs)
     items = df[['path', 'species_id', 'pair_id']].to_dict('records')   # a dict a photo: a DataFrame row (`iloc`) costs ~0.1 ms, three times an item
     dls = block.dataloaders(items, **kw) if wgts is None else block.weighted_dataloaders(items, wgts, **kw)   # fastai's WeightedDL
     dls.taxonomy, dls.preprocessing, dls.manifest = tax, prep, df

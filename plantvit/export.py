@@ -15,7 +15,7 @@ from .imaging import prepare, ImageError
 from .data import IMAGE_EXTS
 from .manifest import read_manifest_for, read_split_rule
 from .model import OUTPUT_NAMES, STAGES_OUTPUT, WithStages, load_checkpoint
-from .bundle import Bundle, write_manifest, progress, FEATURE_MAP, MODEL_FILES, MANIFEST_NAME, INPUT
+from .bundle import Bundle, onnx_providers, write_manifest, progress, FEATURE_MAP, MODEL_FILES, MANIFEST_NAME, INPUT
 from .cam import add_feature_map
 from .metrics import hierarchical_hits
 from .card import model_card, data_summary
@@ -76,11 +76,11 @@ def to_onnx(model: nn.Module,                 # a `HierarchicalClassifier` (from
     raise ExportError(f"ONNX export of {getattr(model, 'arch', type(model).__name__)} failed: " + '; '.join(failed))
 
 # %% ../nbs/05a_export.ipynb #9c793769
-def onnx_session(path, threads: int | None = None) -> ort.InferenceSession:
-    "An ONNX Runtime CPU session with `threads` intra-op threads (None: ONNX Runtime's default, one per core)."
+def onnx_session(path, threads: int | None = None, providers=None) -> ort.InferenceSession:
+    "An ONNX Runtime session on `providers` (`onnx_providers`: None is $PLANTVIT_PROVIDERS, else the best available) with `threads` intra-op threads on the CPU (None: one per core)."
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads, opts.log_severity_level = threads or 0, 1, 3
-    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+    return ort.InferenceSession(str(path), opts, providers=onnx_providers(providers))
 
 def compare_outputs(ref: list, got: list) -> dict:
     "Largest absolute difference per output and top-1 agreement (species, joint) of `got` against `ref`."

@@ -4,11 +4,12 @@
 
 # %% ../nbs/08a_limits.ipynb #0a783be2
 from __future__ import annotations
-import asyncio, contextlib, ctypes, ctypes.util, math, tempfile, time
+import asyncio, contextlib, ctypes, ctypes.util, math, tempfile, threading, time
+from collections import deque
 
 # %% auto #0
 __all__ = ['Busy', 'ClientGone', 'Admission', 'Shed', 'release_memory', 'error_response', 'busy_response', 'BodyLimit',
-           'timed_http']
+           'FailedAttempts', 'timed_http']
 
 # %% ../nbs/08a_limits.ipynb #9353afd6
 class Busy(Exception):
@@ -139,6 +140,27 @@ class BodyLimit:
             done = body.tell() >= size
             return {'type': 'http.request', 'body': chunk, 'more_body': not done}
         return replay
+
+# %% ../nbs/08a_limits.ipynb #66542524
+class FailedAttempts:
+    "Failed attempts per client address (wrong tokens, unknown case codes): more than `limit` in `window` seconds and the address gets 429 until they age out."
+    def __init__(self, limit: int = 10, window: float = 60.0):
+        self.limit, self.window, self._seen, self._lock = limit, window, {}, threading.Lock()
+    def _recent(self, host: str) -> deque:
+        q = self._seen.setdefault(host, deque())
+        while q and q[0] < time.monotonic() - self.window: q.popleft()
+        return q
+    def retry_after(self, host: str) -> int:
+        "Seconds until `host` may try again (0: now)."
+        with self._lock:
+            q = self._recent(host)
+            return 0 if len(q) < self.limit else max(1, int(q[0] + self.window - time.monotonic()) + 1)
+    def failed(self, host: str) -> None:
+        "Count a failed attempt of `host`."
+        with self._lock:
+            self._recent(host).append(time.monotonic())
+            if len(self._seen) > 10_000: self._seen = {h: q for h, q in self._seen.items() if q}   # bounded memory
+
 
 # %% ../nbs/08a_limits.ipynb #c1f39feb
 def timed_http(header_timeout: float = 10.0):

@@ -10,9 +10,10 @@ from .commands import COMMANDS
 from .data import organize
 from .manifest import VALID_PCT, TEST_PCT
 from .near_duplicates import NEAR_DUP_DISTANCE
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')   # plantvit.train's (not imported here: `plantvit --help` stays quick)
 
 # %% auto #0
-__all__ = ['cmd_organize', 'cmd_train', 'cmd_export']
+__all__ = ['PRECISIONS', 'cmd_organize', 'cmd_train', 'cmd_export']
 
 # %% ../nbs/11b_make_commands.ipynb #6a323260
 def cmd_organize(a: argparse.Namespace) -> int:
@@ -114,7 +115,8 @@ def cmd_train(a: argparse.Namespace) -> int:
                   oversample=dict(a.oversample) or None, noise=a.noise, unfrozen_lr=a.unfrozen_lr,
                   backbone_lr_ratio=a.backbone_lr_ratio, label_smoothing=a.label_smoothing, min_scale=a.min_scale,
                   augment={'leaf': True, 'light': 'light', 'none': False}[a.augment], head='flat' if a.flat else 'hierarchical',
-                  cache=False if a.no_cache else 'auto')
+                  cache=False if a.no_cache else 'auto', init=a.init,
+                  device=a.device, precision=a.precision, channels_last=a.channels_last)
     from fastai.distributed import rank_distrib
     if rank_distrib() == 0:   # under torchrun, rank 0 writes the report
         print((Path(a.out) / 'val_report.md').read_text())
@@ -141,7 +143,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--min-scale', type=float, default=0.08, help="the random crop's smallest share of the photo's area (default 0.08)")
     p.add_argument('--flat', action='store_true', help='the flat baseline: one softmax over all species × disease classes, same backbone and budget')
     p.add_argument('--resume', action='store_true', help="continue from RUN_DIR/last.pt after an interruption")
-    p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes (default 0)')
+    p.add_argument('--init', type=Path, metavar='CHECKPOINT', help="start from an earlier run's weights (RUN/best.pt) instead of --pretrained: its backbone, and the head rows of the species and classes both data sets share (e.g. to retrain on officers' corrections)")
+    p.add_argument('--workers', type=int, help='DataLoader worker processes (default: 0 on the CPU; on a GPU min(8, cores - 1))')
+    p.add_argument('--device', help='cpu, cuda or cuda:N (default: the GPU when torch sees one, each torchrun process its own; else the CPU)')
+    p.add_argument('--precision', choices=PRECISIONS, default='auto', help='mixed precision on a GPU: bf16 where it has it, else fp16 (auto, the default), or fp32; the CPU trains in fp32')
+    p.add_argument('--channels-last', action=argparse.BooleanOptionalAction, help='channels-last memory format (default: on a GPU, not on the CPU)')
     p.add_argument('--no-cache', action='store_true', help="decode the original photos every epoch instead of caching them resized (the default when the cache would not fit on disk)")
     p.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
     p.add_argument('--oversample', action='append', type=_source_weight, default=[], metavar='SOURCE=W',
@@ -160,10 +166,11 @@ COMMANDS['train'] = (cmd_train, _train_args, dict(help='fine-tune a hierarchical
 # %% ../nbs/11b_make_commands.ipynb #3027c69e
 def cmd_export(a: argparse.Namespace) -> int:
     "`plantvit export`: a trained run → a verified bundle (FP32 and INT8 ONNX, taxonomy, metrics.json, MODEL_CARD.md)."
-    import torch
+    import os, torch
     from plantvit.export import export_bundle, comparison_table
-    from plantvit.bundle import Bundle
+    from plantvit.bundle import Bundle, PROVIDERS_ENV, onnx_providers
     torch.set_num_threads(a.threads)
+    if a.providers: os.environ[PROVIDERS_ENV] = ','.join(onnx_providers(a.providers))   # every session of this export (a missing one: error now)
     ckpt = a.run_dir / 'best.pt' if a.run_dir.is_dir() else a.run_dir
     if not ckpt.is_file():
         raise FileNotFoundError(f"{str(ckpt)!r} does not exist: give the folder `plantvit train --out` wrote, or a checkpoint file")
@@ -183,6 +190,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--calibration', type=int, default=128, metavar='N', help='training photos for static INT8 calibration (default 128)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing bundle at --out')
     p.add_argument('--threads', type=int, default=2, help='threads for PyTorch and ONNX Runtime, latency included (default 2)')
+    p.add_argument('--providers', help="ONNX Runtime execution providers for the checks and measurements, in order, e.g. 'cuda,cpu' (default: the best available, CPU last; PLANTVIT_PROVIDERS)")
 
 COMMANDS['export'] = (cmd_export, _export_args, dict(help='a trained run → a bundle: FP32 and INT8 ONNX, taxonomy, metrics, model card',
                       description='Export RUN_DIR/best.pt to ONNX (FP32, checked against PyTorch) and INT8 (ONNX Runtime), '

@@ -12,13 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .taxonomy import Taxonomy
+from .taxonomy import Taxonomy, normalize_key
 from .backbones import Preprocessing, create_backbone, feature_dim
 
 # %% auto #0
 __all__ = ['OUTPUT_NAMES', 'HEADS', 'STAGES_OUTPUT', 'CHECKPOINT_FORMAT', 'row_width', 'width_buckets', 'SegmentLogSoftmax',
            'HierarchicalHead', 'FlatHead', 'HierarchicalClassifier', 'create_model', 'model_splitter', 'stage_indices',
-           'WithStages', 'HierarchicalLoss', 'decode', 'save_checkpoint', 'load_checkpoint']
+           'WithStages', 'HierarchicalLoss', 'decode', 'save_checkpoint', 'load_checkpoint', 'init_from_checkpoint']
 
 # %% ../nbs/03_model.ipynb #12d35713
 def _species_segments(pair_species: Sequence[int]) -> tuple[list[int], list[list[int]]]:
@@ -318,3 +318,37 @@ def load_checkpoint(path) -> tuple[nn.Module, Taxonomy, Preprocessing, dict]:
     model = create_model(ck['arch'], tax, pretrained=False, head='flat' if 'head.pairs.weight' in ck['model'] else 'hierarchical')
     model.load_state_dict(ck['model']); model.preprocessing = prep
     return model.eval(), tax, prep, ck
+
+# %% ../nbs/03_model.ipynb #58695b94
+def _head_rows(old: Taxonomy, new: Taxonomy) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    "(new id, old id) of each species and each species × disease pair both taxonomies have, matched by name key."
+    sid = {k: i for i, k in enumerate(old.species_keys)}
+    pid = {(old.species_keys[s], normalize_key(d)): i for i, (s, d) in enumerate(old.pairs)}
+    species = [(i, sid[k]) for i, k in enumerate(new.species_keys) if k in sid]
+    pairs = [(i, pid[(new.species_keys[s], normalize_key(d))]) for i, (s, d) in enumerate(new.pairs) if (new.species_keys[s], normalize_key(d)) in pid]
+    return species, pairs
+
+def init_from_checkpoint(model: nn.Module, taxonomy: Taxonomy, path, arch: str | None = None) -> dict:
+    "Load an earlier run's checkpoint into `model` (for `taxonomy`): its backbone, and the head rows of the species and classes both taxonomies name; what was carried over."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'checkpoint {str(path)!r} does not exist')
+    ck = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT: raise ValueError(f'{str(path)!r} is not a plantvit checkpoint')
+    if arch is not None and ck['arch'] != arch: raise ValueError(f"{str(path)!r} is a checkpoint of {ck['arch']}, not {arch}: start from a run of the same architecture")
+    model = getattr(model, 'module', model)
+    old_sd, sd = ck['model'], model.state_dict()
+    if ('head.pairs.weight' in old_sd) != ('head.pairs.weight' in sd):
+        kind = lambda d: 'flat' if 'head.pairs.weight' in d else 'hierarchical'
+        raise ValueError(f'{str(path)!r} has a {kind(old_sd)} head and this model a {kind(sd)} one: start from a run of the same kind (--flat)')
+    body = {k for k in sd if not k.startswith('head.')}
+    wrong = sorted(k for k in body if k not in old_sd or old_sd[k].shape != sd[k].shape)
+    if wrong: raise ValueError(f"{str(path)!r} does not fit this model's backbone ({len(wrong)} tensors differ, e.g. {wrong[0]})")
+    species, pairs = _head_rows(Taxonomy.from_dict(json.loads(ck['taxonomy'])), taxonomy)
+    new = {k: old_sd[k] for k in body}
+    for layer, rows in (('species', species), ('disease', pairs), ('pairs', pairs)):
+        for part in ('weight', 'bias'):
+            k = f'head.{layer}.{part}'
+            if k not in sd or not rows: continue
+            t = sd[k].clone(); to, fro = map(list, zip(*rows)); t[to] = old_sd[k][fro]; new[k] = t
+    model.load_state_dict(new, strict=False)
+    return dict(checkpoint=str(path), species=(len(species), taxonomy.n_species), classes=(len(pairs), taxonomy.n_pairs))

@@ -194,8 +194,9 @@ class Predictor:
                  max_pixels: int = MAX_PIXELS,        # larger photos are refused (decompression bombs)
                  ood: bool = True,                    # use the bundle's OOD statistics (required unless False)
                  blas_threads: int | None = 1,        # BLAS threads while scoring (None: no limit)
-                 explain: bool = True):               # class activation maps (when the model outputs its feature map)
-        self.bundle = bundle if isinstance(bundle, Bundle) else Bundle(bundle or default_bundle())
+                 explain: bool = True,                # class activation maps (when the model outputs its feature map)
+                 providers=None):                     # ONNX Runtime execution providers (`onnx_providers`), for a bundle opened here
+        self.bundle = bundle if isinstance(bundle, Bundle) else Bundle(bundle or default_bundle(), providers=providers)
         self.kind, self.threads, self.max_pixels = kind or self.bundle.meta['default_model'], threads, max_pixels
         self.blas_threads = blas_threads
         self.taxonomy, self.preprocessing = self.bundle.taxonomy, self.bundle.preprocessing

@@ -4,8 +4,7 @@
 
 # %% ../nbs/08d_review.ipynb #90209a84
 from __future__ import annotations
-import hashlib, re, secrets, threading, time
-from collections import deque
+import hashlib, hmac, re, secrets
 from datetime import timedelta
 from typing import Literal, Optional
 import sqlalchemy as sa
@@ -13,12 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from .cases import CaseErrorOut, CaseStore, cases, case_photos, reviews, users, normalize_code, _iso, _utcnow
+from .limits import FailedAttempts
+from .cases import CaseErrorOut, CaseStore, cases, case_photos, reviews, sessions, users, normalize_code, _iso, _utcnow
 
 # %% auto #0
-__all__ = ['ROLES', 'TOKEN_DAYS', 'ACTIONS', 'OTHER', 'ReviewError', 'hash_token', 'add_user', 'disable_user', 'list_users',
-           'authenticate', 'review_queue', 'case_photo', 'review_case', 'review_log', 'FailedLogins', 'require',
-           'QueueItem', 'ReviewIn', 'ReviewOut', 'UserOut']
+__all__ = ['ROLES', 'TOKEN_DAYS', 'SESSION_HOURS', 'SESSION_COOKIE', 'ACTIONS', 'OTHER', 'ReviewError', 'hash_token', 'add_user',
+           'disable_user', 'list_users', 'authenticate', 'start_session', 'session_user', 'end_session', 'csrf_token',
+           'review_queue', 'case_photo', 'review_case', 'review_log', 'recent_reviews', 'require', 'QueueItem',
+           'ReviewIn', 'ReviewOut', 'UserOut']
 
 # %% ../nbs/08d_review.ipynb #b416d5cf
 ROLES = ('officer', 'admin')      # an admin may do what an officer does, and manage users
@@ -66,6 +67,40 @@ def authenticate(store: CaseStore, token: str | None) -> dict | None:
                                                                 users.c.expires_at > _utcnow())
     with store._db('checking a token'), store.engine.connect() as conn: r = conn.execute(q).first()
     return None if r is None else dict(id=r.id, name=r.name, role=r.role)
+
+# %% ../nbs/08d_review.ipynb #c6e93ca7
+SESSION_HOURS = 12                # a login to the review page lasts this long (or until the user's token expires)
+SESSION_COOKIE = 'plantvit_session'   # the review page's session cookie (HttpOnly, SameSite=Strict, Path=/review)
+
+def start_session(store: CaseStore, user: dict) -> str:
+    "A new session of `user` (as `authenticate` returns it): a random `pvs_` token for a cookie, only its hash stored, expiring after `SESSION_HOURS` or with the user's token, whichever is first. Expired sessions are deleted."
+    token, now = 'pvs_' + secrets.token_urlsafe(32), _utcnow()
+    with store._db('starting a session'), store.engine.begin() as conn:
+        conn.execute(sessions.delete().where(sessions.c.expires_at <= now))
+        until = conn.execute(sa.select(users.c.expires_at).where(users.c.id == user['id'], ~users.c.disabled)).scalar_one_or_none()
+        if until is None or until <= now: raise ReviewError(f"user {user.get('name')!r} is disabled or its token has expired", 401)
+        conn.execute(sessions.insert().values(token_hash=hash_token(token), user_id=user['id'], created_at=now,
+                                              expires_at=min(until, now + timedelta(hours=SESSION_HOURS))))
+    return token
+
+def session_user(store: CaseStore, token: str | None) -> dict | None:
+    "The user of a session token (`id`, `name`, `role`, `expires`), if the session is known and not expired and its user neither disabled nor expired; else None."
+    if not isinstance(token, str) or not token.startswith('pvs_') or len(token) > 200: return None
+    now = _utcnow()
+    q = (sa.select(users.c.id, users.c.name, users.c.role, sessions.c.expires_at).join(users, users.c.id == sessions.c.user_id)
+         .where(sessions.c.token_hash == hash_token(token), sessions.c.expires_at > now, ~users.c.disabled, users.c.expires_at > now))
+    with store._db('checking a session'), store.engine.connect() as conn: r = conn.execute(q).first()
+    return None if r is None else dict(id=r.id, name=r.name, role=r.role, expires=_iso(r.expires_at))
+
+def end_session(store: CaseStore, token: str | None) -> bool:
+    "Log a session out (its row deleted); False if there was no such session."
+    if not isinstance(token, str) or len(token) > 200: return False
+    with store._db('ending a session'), store.engine.begin() as conn:
+        return bool(conn.execute(sessions.delete().where(sessions.c.token_hash == hash_token(token))).rowcount)
+
+def csrf_token(session_token: str) -> str:
+    "The CSRF token of a session's forms: HMAC-SHA256 of a fixed message keyed by the session token (nothing more is stored)."
+    return hmac.new(session_token.encode(), b'plantvit review page form', hashlib.sha256).hexdigest()
 
 # %% ../nbs/08d_review.ipynb #e893c826
 ACTIONS = ('confirm', 'correct', 'unusable')
@@ -138,30 +173,24 @@ def review_log(store: CaseStore, code: str) -> list[dict]:
         return [dict(action=r.action, species=r.species, disease=r.disease, note=r.note, reviewer=r.name, created=_iso(r.created_at))
                 for r in conn.execute(q)]
 
+def recent_reviews(store: CaseStore, user: dict, limit: int = 10) -> list[dict]:
+    "`user`'s latest reviews, newest first: the case's code, what was done, when (what the review page lists)."
+    q = (sa.select(cases.c.code, reviews.c.action, reviews.c.species, reviews.c.disease, reviews.c.note, reviews.c.created_at)
+         .join(cases, cases.c.id == reviews.c.case_id).where(reviews.c.user_id == user['id']).order_by(reviews.c.id.desc()).limit(limit))
+    with store._db('reading reviews'), store.engine.connect() as conn:
+        return [dict(code=r.code, action=r.action, species=r.species, disease=r.disease, note=r.note, created=_iso(r.created_at))
+                for r in conn.execute(q)]
+
 # %% ../nbs/08d_review.ipynb #86dff888
-class FailedLogins:
-    "Failed token checks per client address: more than `limit` in `window` seconds and the address gets 429 until they age out."
-    def __init__(self, limit: int = 10, window: float = 60.0):
-        self.limit, self.window, self._seen, self._lock = limit, window, {}, threading.Lock()
-    def _recent(self, host: str) -> deque:
-        q = self._seen.setdefault(host, deque())
-        while q and q[0] < time.monotonic() - self.window: q.popleft()
-        return q
-    def retry_after(self, host: str) -> int:
-        "Seconds until `host` may try again (0: now)."
-        with self._lock:
-            q = self._recent(host)
-            return 0 if len(q) < self.limit else max(1, int(q[0] + self.window - time.monotonic()) + 1)
-    def failed(self, host: str) -> None:
-        "Count a failed attempt of `host`."
-        with self._lock:
-            self._recent(host).append(time.monotonic())
-            if len(self._seen) > 10_000: self._seen = {h: q for h, q in self._seen.items() if q}   # bounded memory
+def _failed_logins(request: Request) -> tuple[FailedAttempts, str]:
+    "The app's one counter of failed token checks (the API's and the review page's logins) and the request's client address."
+    st = request.app.state            # starlette's State keeps attributes in `_state`: `app.state._failed_logins = ...` replaces it
+    return st._state.setdefault('_failed_logins', FailedAttempts()), request.client.host if request.client else '?'
 
 def require(request: Request, role: str = 'officer') -> dict:
     "The user of a request's `Authorization: Bearer TOKEN`, with `role` (an admin has every role); else 401 (no or bad token), 403 (role), 429 (too many failures)."
-    st, host = request.app.state, request.client.host if request.client else '?'
-    limits = st.__dict__.setdefault('_failed_logins', FailedLogins())   # one counter per app
+    st = request.app.state
+    limits, host = _failed_logins(request)
     if wait := limits.retry_after(host):
         raise HTTPException(429, f'too many failed token checks from this address: retry in {wait} s', headers={'Retry-After': str(wait)})
     scheme, _, token = request.headers.get('authorization', '').partition(' ')
@@ -206,9 +235,10 @@ def queue(request: Request, limit: int = 50):
     require(request); return review_queue(request.app.state.cases, max(1, min(limit, 500)))
 
 @review_router.get('/review/cases/{code}/photo', responses=_AUTH | {404: {'model': CaseErrorOut, 'description': 'no such case, or no photo kept'}},
-                   response_class=Response, summary="A case's photo (kept only with the grower's consent)")
+                   response_class=Response, summary="A case's photo (kept only with the grower's consent)",
+                   description="With an officer's token, or the review page's session cookie (this GET changes nothing; never cached).")
 def photo(request: Request, code: str):
-    require(request)
+    if session_user(request.app.state.cases, request.cookies.get(SESSION_COOKIE)) is None: require(request)   # the page's <img>, or a token
     got = case_photo(request.app.state.cases, code)
     if got is None: raise HTTPException(404, f'no photo for case {code[:20]!r}')
     return Response(got[0], media_type=got[1], headers={'cache-control': 'no-store'})

@@ -20,6 +20,7 @@ from .imaging import ImageError, sniff_image
 from .predict import ESCALATION_RULE, ESCALATIONS, OUTCOMES, Predictor, Prediction
 from .cases import CaseStore, cases_router
 from .review import review_router
+from .review_page import REVIEW_BODY_LIMIT, review_page_router
 from .limits import Admission, Busy, ClientGone, BodyLimit, Shed, busy_response, error_response, release_memory, timed_http
 from .surface import AppFiles, SecurityHeaders, docs_router
 
@@ -39,6 +40,7 @@ class ServeSettings:
     bundle: Optional[str] = None          # a bundle folder; None: the bundle shipped with plantvit
     model: Optional[str] = None           # 'int8' or 'fp32'; None: the bundle's default (INT8)
     threads: int = 1                      # ONNX Runtime intra-op threads per inference
+    providers: Optional[str] = None       # ONNX Runtime execution providers, in order ('cuda,cpu'); None: the best available, CPU last
     workers: Optional[int] = None         # inferences at once (worker threads); None: one per core
     max_upload_mb: float = 10.0           # largest photo accepted
     max_batch: int = 32                   # most photos in one /predict/batch request
@@ -139,6 +141,7 @@ class Health(BaseModel):
     "What `/health` reports: status, model, and whether a browser model is there."
     status: str; model: str; bundle: str = Field(description="the bundle folder's name (no path)"); species: int; classes: int
     ood: bool; browser_model: bool; version: str; workers: int
+    providers: list[str] = Field(description='the ONNX Runtime execution providers the model runs on, in order (the CPU last)')
     admission: dict[str, int] = Field(description='slots (2 per worker) and queue (the limits), running and waiting now, served, shed (503 at once), expired (503 after the deadline) and dropped (client gone) so far')
 
 ERRORS = {s: {'model': ErrorOut, 'description': d} for s, d in
@@ -231,7 +234,8 @@ async def health(request: Request):
     st = request.app.state; p, t = st.predictor, st.predictor.taxonomy
     return {'status': 'ok', 'model': p.name, 'bundle': p.bundle.path.name, 'species': t.n_species, 'classes': t.n_pairs,
             'ood': p.detector is not None, 'browser_model': st.browser is not None, 'version': plantvit.__version__,
-            'workers': st.workers, 'admission': st.admission.snapshot()}
+            'workers': st.workers, 'admission': st.admission.snapshot(),
+            'providers': p.bundle.session(p.kind, p.threads).get_providers()}
 
 @router.get('/taxonomy', summary="The species and their diseases, with ids (the bundle's taxonomy.json)")
 async def taxonomy(request: Request):   # serialised and compressed once in create_app: 1.4 MB at 11,499 classes took 200 ms a request
@@ -252,7 +256,7 @@ _NO_WEB_APP = ('<!doctype html><title>plantvit</title><p>plantvit is running. Th
 def create_app(settings: ServeSettings | None = None, predictor: Predictor | None = None) -> FastAPI:
     "The FastAPI app: the API, error handlers, the body limit and the web app, around one `Predictor` and one `CaseStore`."
     settings = settings or ServeSettings.from_env()
-    predictor = predictor or Predictor(settings.bundle, kind=settings.model, threads=settings.threads)
+    predictor = predictor or Predictor(settings.bundle, kind=settings.model, threads=settings.threads, providers=settings.providers)
     workers = settings.workers or os.cpu_count() or 1
     pool = ThreadPoolExecutor(workers, thread_name_prefix='plantvit-infer')
     app = FastAPI(title='plantvit', version=plantvit.__version__, docs_url=None, redoc_url=None,   # /docs: surface.docs_router
@@ -269,12 +273,14 @@ def create_app(settings: ServeSettings | None = None, predictor: Predictor | Non
     app.state.cases = CaseStore(settings.database_url, retention_days=settings.retention_days, photo_retention_days=settings.photo_retention_days)
     app.router.add_event_handler('shutdown', lambda: (pool.shutdown(wait=False), app.state.cases.close()))
     for kind, handler in ERROR_HANDLERS.items(): app.add_exception_handler(kind, handler)
-    app.include_router(router); app.include_router(cases_router); app.include_router(review_router); app.include_router(docs_router)
+    app.include_router(router); app.include_router(cases_router); app.include_router(review_router); app.include_router(review_page_router)
+    app.include_router(docs_router)
     if browser is not None: app.mount('/browser', StaticFiles(directory=browser), name='browser')
     if web is not None: app.router.default = AppFiles(directory=web)   # what no route matches (a mount at / would hide 405s)
     else: app.add_api_route('/', lambda: _NO_WEB_APP, response_class=HTMLResponse, include_in_schema=False)
     def limit_for(path: str) -> int:
         slack = 64 * 1024
+        if path == '/review' or path.startswith('/review/'): return REVIEW_BODY_LIMIT     # the review page's forms and the review API: never a photo
         return int(settings.max_batch_mb * 1e6) + slack if path.rstrip('/') == '/predict/batch' else settings.max_bytes + slack
     app.add_middleware(BodyLimit, limit_for=limit_for, timeout=settings.body_timeout_s)
     app.add_middleware(Shed, admission=app.state.admission, delay=settings.shed_delay_s)   # before the body is read: the cheapest 503

@@ -12,16 +12,18 @@ from torch import nn
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner)
+from fastai.callback.fp16 import MixedPrecision
 from fastai.optimizer import Adam
 from .taxonomy import Taxonomy
 from .backbones import Preprocessing, _check_arch
-from .model import create_model, model_splitter, HierarchicalLoss, save_checkpoint, load_checkpoint
+from .model import create_model, model_splitter, HierarchicalLoss, save_checkpoint, load_checkpoint, init_from_checkpoint
 from .dataloaders import hierarchical_dls
 from .manifest import _md_table, _md_capped, read_manifest
 
 # %% auto #0
-__all__ = ['HierMetric', 'hierarchical_metrics', 'CheckpointCallback', 'hierarchical_learner', 'start_distributed',
-           'weights_digest', 'check_ranks_agree', 'hardware', 'write_recipe', 'train', 'val_report']
+__all__ = ['PRECISIONS', 'HierMetric', 'hierarchical_metrics', 'CheckpointCallback', 'hierarchical_learner', 'start_distributed',
+           'weights_digest', 'check_ranks_agree', 'hardware', 'write_recipe', 'accelerator', 'use_accelerator', 'train',
+           'val_report']
 
 # %% ../nbs/04_train.ipynb #d2c26b74
 def _within_species(disease_logp: torch.Tensor, species_target: torch.Tensor, pair_species: torch.Tensor) -> torch.Tensor:
@@ -63,6 +65,7 @@ def _plain(o):
     "fastai's optimizer state as plain data (its `L`s become lists), so `torch.load(weights_only=True)` can read it."
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [_plain(v) for v in o]
+    if torch.is_tensor(o): return o.detach().cpu()   # a GPU run's state, loadable anywhere
     return o.item() if isinstance(o, np.generic) else o
 
 class CheckpointCallback(Callback):
@@ -111,13 +114,13 @@ def _broadcast_any_backend(self: DistributedDL, t, rank):
     dist.broadcast(t, rank)
     return t.cpu().tolist()
 
-def start_distributed() -> int:
-    "Join the process group when launched by torchrun/accelerate (gloo on CPU), and let fastai's `DistributedDL` broadcast under gloo; returns the number of processes."
+def start_distributed(cpu: bool | None = None) -> int:
+    "Join the process group when launched by torchrun/accelerate (NCCL on GPUs, gloo when `cpu`, by default where torch sees no GPU), and let fastai's `DistributedDL` broadcast under gloo; returns the number of processes."
     if num_distrib() > 1:
         DistributedDL._broadcast = _broadcast_any_backend      # patched here, for distributed runs only, not on import
         if not dist.is_initialized():
             from accelerate import PartialState
-            PartialState(cpu=not torch.cuda.is_available())
+            PartialState(cpu=not torch.cuda.is_available() if cpu is None else cpu)
     return max(1, num_distrib())
 
 def weights_digest(model: nn.Module) -> str:
@@ -151,57 +154,99 @@ def _jsonable(v):
     if isinstance(v, Callback): return type(v).__name__ + (f" (teacher {v.teacher.path})" if hasattr(v, 'teacher') else '')
     return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
 
-def write_recipe(out, settings: dict, data_dir, learn, seconds: float, resumed: bool = False) -> Path:
-    "`out/recipe.json`: how the run was trained (`settings`), on which photos, on what machine, in how many minutes."
+def write_recipe(out, settings: dict, data_dir, learn, seconds: float, resumed: bool = False, accelerator: dict | None = None) -> Path:
+    "`out/recipe.json`: how the run was trained (`settings`), on which photos, on what machine and how (`accelerator`: device, precision, ...), in how many minutes."
     recipe = {'settings': _jsonable(settings), 'data': {'folder': str(data_dir), 'train_photos': len(learn.dls.train_ds),
-              'val_photos': len(learn.dls.valid_ds)}, 'hardware': hardware(), 'minutes': round(seconds / 60, 2),
+              'val_photos': len(learn.dls.valid_ds)}, 'hardware': hardware(), 'accelerator': accelerator, 'minutes': round(seconds / 60, 2),
               'resumed': resumed, 'date': time.strftime('%Y-%m-%d')}
     path = Path(out) / 'recipe.json'
     path.write_text(json.dumps(recipe, indent=1) + '\n')
     return path
 
+# %% ../nbs/04_train.ipynb #3aaf4239
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
+
+def accelerator(device=None, precision: str = 'auto', channels_last: bool | None = None, workers: int | None = None, *,
+                cuda: bool | None = None, bf16: bool | None = None, cores: int | None = None) -> dict:
+    "What a run trains with: device, precision, channels-last, pinned memory and DataLoader workers, each chosen for this machine unless given. `cuda`, `bf16` and `cores` stand in for what the machine has (to test the choices anywhere)."
+    cuda = torch.cuda.is_available() if cuda is None else cuda            # a ROCm build of torch answers here too
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    if precision not in PRECISIONS: raise ValueError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    try: dev = torch.device('cuda' if cuda else 'cpu') if device in (None, 'auto') else torch.device(device)
+    except RuntimeError: raise ValueError(f'device {device!r}: expected cpu, cuda or cuda:N') from None
+    if dev.type not in ('cpu', 'cuda'): raise ValueError(f'device {device!r}: plantvit trains on cpu or cuda (a ROCm GPU is cuda too)')
+    gpu = dev.type == 'cuda'
+    if gpu and not cuda: raise ValueError(f'device {device!r}: torch sees no CUDA (or ROCm) GPU on this machine; train on the CPU (--device cpu)')
+    if gpu and dev.index is None: dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))   # under torchrun: this rank's GPU
+    has_bf16 = lambda: torch.cuda.is_bf16_supported() if bf16 is None else bf16
+    if precision == 'auto': precision = ('bf16' if has_bf16() else 'fp16') if gpu else 'fp32'
+    elif precision != 'fp32' and not gpu: raise ValueError(f'precision {precision}: mixed precision needs a GPU; on the CPU plantvit trains in fp32')
+    elif precision == 'bf16' and not has_bf16(): raise ValueError('precision bf16: this GPU has no bfloat16; use fp16 (or auto, which chooses it)')
+    if workers is not None and workers < 0: raise ValueError(f'workers must be 0 or more, got {workers}')
+    return {'device': str(dev), 'precision': precision, 'channels_last': gpu if channels_last is None else bool(channels_last),
+            'pin_memory': gpu, 'workers': (min(8, max(cores - 1, 0)) if gpu else 0) if workers is None else int(workers)}
+
+def use_accelerator(learn: Learner, acc: dict) -> Learner:
+    "Put `learn`'s model on `acc`'s device, in channels-last memory format when chosen, and add fastai's `MixedPrecision` for bf16 or fp16 (autocast: the weights stay float32)."
+    learn.model.to(acc['device'])
+    if acc['channels_last']: learn.model.to(memory_format=torch.channels_last)
+    if acc['precision'] in ('bf16', 'fp16') and not any(isinstance(cb, MixedPrecision) for cb in learn.cbs):
+        learn.add_cb(MixedPrecision(amp_mode=acc['precision']))
+    return learn
+
 # %% ../nbs/04_train.ipynb #7dae188c
-def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, opt_state=None):
+def _fit_phase(learn, n: int, lr, out: Path, phase: str, start_epoch: int = 0, opt_state=None, gpu: bool = False):
     if n <= start_epoch: return
     cb = CheckpointCallback(out, learn.arch, phase=phase, start_epoch=start_epoch)
-    if opt_state is not None: learn.opt.load_state_dict(opt_state)
+    if opt_state is not None:                 # resuming: the saved state (on the CPU) goes where the parameters are
+        learn.opt.load_state_dict(opt_state)
+        learn.opt.state = {p: {k: v.to(p.device) if torch.is_tensor(v) else v for k, v in st.items()} for p, st in learn.opt.state.items()}
     if num_distrib() > 1:
-        with learn.distrib_ctx(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available()):
+        with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu):
             learn.fit_one_cycle(n, lr, start_epoch=start_epoch, cbs=[cb])
     else: learn.fit_one_cycle(n, lr, start_epoch=start_epoch, cbs=[cb])
 
+# %% ../nbs/04_train.ipynb #f757780b
 def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, freeze_epochs: int = 0, size: int = 160,
-          bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int = 0,
+          bs: int = 32, lr: float = 5e-3, pretrained='lite-package', resume: bool = False, num_workers: int | None = None,
           dls=None, oversample: dict | None = None, noise: float = 0., unfrozen_lr: float | None = 2e-3,
-          backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, cache: bool | str = 'auto', **kwargs) -> Learner:
-    "Train a hierarchical classifier on an organized data folder; checkpoints, the val report and the recipe go to `out`. `oversample`, `noise`, `augment`, `min_scale` and `cache` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
-    settings = {k: v for k, v in locals().items() if k not in ('data_dir', 'out', 'dls', 'kwargs')} | kwargs   # the recipe, as called
+          backbone_lr_ratio: float = 1.0, augment: bool | str = 'light', min_scale: float = 0.08, cache: bool | str = 'auto',
+          init=None, device=None, precision: str = 'auto', channels_last: bool | None = None, **kwargs) -> Learner:
+    "Train a hierarchical classifier on an organized data folder; checkpoints, the val report and the recipe go to `out`. `init` (an earlier run's checkpoint) is the starting point instead of `pretrained` (`init_from_checkpoint`); `device`, `precision`, `channels_last` and `num_workers` are chosen for the machine unless given (`accelerator`); `oversample`, `noise`, `augment`, `min_scale` and `cache` go to `hierarchical_dls`, the rest (e.g. `label_smoothing`) to `hierarchical_learner`."
+    if init is not None and not Path(init).is_file(): raise FileNotFoundError(f'--init {str(init)!r}: no such checkpoint (a run\'s best.pt)')
+    settings = {k: v for k, v in locals().items() if k not in ('data_dir', 'out', 'dls', 'kwargs', 'device', 'precision', 'channels_last')} | kwargs   # the recipe, as called
     t0 = time.perf_counter()
     _check_arch(arch)                       # an unknown arch fails before any work
+    acc = accelerator(device, precision, channels_last, num_workers)   # so does a setting this machine can't run
     for k, v in dict(lr=lr, unfrozen_lr=unfrozen_lr, backbone_lr_ratio=backbone_lr_ratio).items():
         if v is not None and not v > 0: raise ValueError(f'{k} must be positive, got {v}')
     read_manifest(data_dir)                 # so does a folder `organize` did not write
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    n_proc = start_distributed()
+    n_proc, gpu = start_distributed(cpu=acc['device'] == 'cpu'), acc['device'] != 'cpu'
     if dls is None:
         prep = Preprocessing.from_timm(arch).with_size(size)
-        dl_kw = dict(bs=bs, num_workers=num_workers, oversample=oversample, noise=noise, augment=augment, min_scale=min_scale, cache=cache)
+        dl_kw = dict(bs=bs, num_workers=acc['workers'], pin_memory=acc['pin_memory'], device=acc['device'], oversample=oversample, noise=noise, augment=augment, min_scale=min_scale, cache=cache)
         if rank_distrib() == 0: dls = hierarchical_dls(data_dir, prep, **dl_kw)   # builds the cache
         distrib_barrier()
         if dls is None: dls = hierarchical_dls(data_dir, prep, **dl_kw)
+    elif dls.device != torch.device(acc['device']): dls.to(acc['device'])   # fastai moves the model to the batches' device
     learn = hierarchical_learner(dls, arch, pretrained=pretrained, **kwargs)
     done_phase, done_epoch, opt_state = None, -1, None
     if resume and (out / 'last.pt').exists():
         ck = torch.load(out / 'last.pt', map_location='cpu', weights_only=True)
         learn.model.load_state_dict(ck['model']); done_phase, done_epoch, opt_state = ck['phase'], int(ck['epoch']), ck['opt']
         print(f'resuming after {done_phase} epoch {done_epoch + 1}')
+    elif init is not None:
+        got = init_from_checkpoint(learn.model, dls.taxonomy, init, arch)
+        print(f"starting from {init}: its backbone, and the head rows of {got['species'][0]} of {got['species'][1]} species and {got['classes'][0]} of {got['classes'][1]} classes")
+    use_accelerator(learn, acc)
     if done_phase != 'unfrozen':
         _fit_phase(learn, freeze_epochs, lr, out, 'frozen', start_epoch=done_epoch + 1 if done_phase == 'frozen' else 0,
-                   opt_state=opt_state if done_phase == 'frozen' else None)
+                   opt_state=opt_state if done_phase == 'frozen' else None, gpu=gpu)
     learn.unfreeze()
     head_lr = lr / 5 if unfrozen_lr is None else unfrozen_lr     # unfrozen: the head's peak (None: lr/5), the backbone's a ratio of it
     _fit_phase(learn, epochs, slice(head_lr * backbone_lr_ratio, head_lr), out, 'unfrozen', start_epoch=done_epoch + 1 if done_phase == 'unfrozen' else 0,
-               opt_state=opt_state if done_phase == 'unfrozen' else None)
+               opt_state=opt_state if done_phase == 'unfrozen' else None, gpu=gpu)
     if n_proc > 1: check_ranks_agree(learn.model)
     if rank_distrib() != 0: return learn
     if (out / 'best.pt').exists():
@@ -210,7 +255,7 @@ def train(data_dir, out, arch: str = 'tf_efficientnet_lite0', epochs: int = 4, f
     report.to_csv(out / 'val_report.csv')
     t = report.reset_index().round(4); every = (t.species == '(all)').to_numpy()
     (out / 'val_report.md').write_text('\n'.join([_md_table(t[every]), '', *_md_capped(t[~every], 'species', '`val_report.csv`', 'joint_top1')]) + '\n')
-    write_recipe(out, settings, data_dir, learn, time.perf_counter() - t0, resumed=done_phase is not None)
+    write_recipe(out, settings, data_dir, learn, time.perf_counter() - t0, resumed=done_phase is not None, accelerator=acc)
     return learn
 
 # %% ../nbs/04_train.ipynb #c47b7e6d

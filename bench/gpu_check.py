@@ -28,7 +28,7 @@ def throughput(device: str, skip: int = 2, max_batches: int | None = None):
         order = 99
         def before_fit(self): self.seen, self.images, self.t0, self.t1 = 0, 0, None, None
         def after_batch(self):
-            if not self.training: return
+            if not self.training or self.t1 is not None: return   # the first epoch only (after_train stops the clock)
             self.seen += 1
             if self.seen == skip: _sync(device); self.t0 = time.perf_counter()
             elif self.seen > skip:
@@ -123,6 +123,16 @@ def run_latency(a, bundle: Path) -> list[dict]:
     subprocess.run(cmd, check=True, env=env)
     return json.loads(out.read_text())
 
+def record_provider_model(bundle: Path, rows: list[dict]) -> dict:
+    "Write into the exported bundle which model ran faster at batch 1 on the provider measured (`Bundle.set_provider_model`): what a Predictor there runs."
+    from plantvit.bundle import Bundle
+    ran = [r for r in rows if r['batch'] == 1 and r['provider'] == r['asked']]
+    if not ran: return {}
+    best = min(ran, key=lambda r: r['ms_image'])
+    Bundle(bundle).set_provider_model(best['provider'], best['model'], {f"{r['model']}_ms_batch1": r['ms_image'] for r in ran})
+    print(f"{bundle}/bundle.json: on {best['provider']} run {best['model']} ({best['ms_image']:.2f} ms a photo at batch 1)")
+    return {best['provider']: best['model']}
+
 def table(result: dict) -> str:
     "The figures as text: training images/s, then ONNX Runtime's latency against the criterion."
     tr = result['train']
@@ -177,10 +187,11 @@ def main(argv=None) -> int:
     cpu = train_cpu(a)
     exp = export(a, a.work / f'lite0-{a.size}', a.work / f'bundle-lite0-{a.size}')
     onnx = run_latency(a, Path(exp['bundle']))
+    chosen = record_provider_model(Path(exp['bundle']), onnx)
     result = {'date': time.strftime('%Y-%m-%d'), 'dry_run': a.dry_run, 'machine': machine, 'criterion_ms_an_image': CRITERION_MS,
               'recipe': f'{a.arch} at {a.size} px, bs {a.bs}, {a.epochs} epoch(s), {gpu["train_photos"]:,} training photos',
               'train': {'gpu': gpu, 'cpu': cpu, 'speedup': round(gpu['images_per_s'] / cpu['images_per_s'], 2)},
-              'export': exp, 'onnx': onnx, 'seconds': round(time.perf_counter() - t0, 1)}
+              'export': exp, 'onnx': onnx, 'provider_models': chosen, 'seconds': round(time.perf_counter() - t0, 1)}
     a.out.parent.mkdir(parents=True, exist_ok=True); a.out.write_text(json.dumps(result, indent=1) + '\n')
     print('\n' + table(result) + f"\n\n{result['seconds']:.0f} s; written to {a.out}")
     wrong = [r for r in onnx if r['provider'] != r['asked']]

@@ -95,8 +95,8 @@ def write_manifest(folder, **fields) -> Path:
 
 # %% ../nbs/05_bundle.ipynb #c1b8d40d
 PROVIDERS_ENV = 'PLANTVIT_PROVIDERS'
-# the accelerators the default tries, best first (TensorRT only on request: it compiles an engine per model and shape first)
-PREFERRED_PROVIDERS = ('CUDAExecutionProvider', 'ROCMExecutionProvider', 'MIGraphXExecutionProvider', 'CoreMLExecutionProvider', 'DmlExecutionProvider')
+# the accelerators the default tries, best first: GPUs only (TensorRT, which compiles an engine per model and shape first, CoreML and DirectML on request)
+PREFERRED_PROVIDERS = ('CUDAExecutionProvider', 'ROCMExecutionProvider', 'MIGraphXExecutionProvider')   # GPUs; CoreML, DirectML, ... only on request
 _SHORT_PROVIDERS = {'cpu': 'CPUExecutionProvider', 'cuda': 'CUDAExecutionProvider', 'rocm': 'ROCMExecutionProvider',
                     'migraphx': 'MIGraphXExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider', 'coreml': 'CoreMLExecutionProvider',
                     'dml': 'DmlExecutionProvider', 'openvino': 'OpenVINOExecutionProvider'}
@@ -114,7 +114,7 @@ def onnx_providers(requested=None, available=None) -> list[str]:
         chosen = [_SHORT_PROVIDERS.get(n.strip().lower(), n.strip()) for n in names if n.strip()]
         if not chosen: raise ProviderError(f'no execution provider named in {requested!r}: e.g. CUDAExecutionProvider,CPUExecutionProvider')
         if missing := [p for p in chosen if p not in available]:
-            hint = ('; for NVIDIA GPUs install the GPU build: pip install "plantvit[gpu]" (onnxruntime-gpu, in place of onnxruntime)'
+            hint = ('; for NVIDIA GPUs the GPU build replaces the CPU one: pip install "plantvit[gpu]" && pip uninstall -y onnxruntime && pip install --force-reinstall --no-deps onnxruntime-gpu==1.31.1 (08_serve, "On a GPU")'
                     if any(p in ('CUDAExecutionProvider', 'TensorrtExecutionProvider') for p in missing) else '')
             raise ProviderError(f"this ONNX Runtime ({ort.__version__}) has no {', '.join(missing)}; it has {', '.join(available)}{hint}")
     return list(dict.fromkeys(chosen + ['CPUExecutionProvider']))
@@ -363,6 +363,21 @@ def slim_copy(src, dst, keep=('int8',), overwrite: bool = False) -> Bundle:
     drop = {b.meta['models'][k] for k in b.meta['models'] if k not in keep}
     shutil.copytree(b.path, dst, ignore=lambda d, names: [n for n in names if Path(d) == b.path and n in drop])
     return Bundle(dst, verify=False).rewrite_manifest(models={k: b.meta['models'][k] for k in keep}, default_model=keep[0])
+
+# %% ../nbs/05_bundle.ipynb #b5a9df28
+@patch
+def model_for(self: Bundle, provider: str | None = None) -> str:
+    "The model kind to run on `provider` (default: the bundle's first provider): the one `bundle.json`'s `provider_models` measured fastest there, if the bundle has it, else the default model."
+    kind = self.meta.get('provider_models', {}).get(provider or self.providers[0])
+    return kind if kind in self.meta['models'] else self.meta['default_model']
+
+@patch
+def set_provider_model(self: Bundle, provider: str, kind: str, evidence: dict | None = None) -> Bundle:
+    "Record in `bundle.json` that model `kind` is the one to run on `provider` (as measured: `evidence`, e.g. the latencies); the bundle reopened."
+    if kind not in self.meta['models']: raise BundleError(f"bundle {str(self.path)!r} has no {kind!r} model; it has {', '.join(self.meta['models'])}")
+    provider = _SHORT_PROVIDERS.get(provider.strip().lower(), provider.strip())   # short names ('cuda') to ONNX Runtime's
+    chosen = self.meta.get('provider_models', {}) | {provider: kind}
+    return self.rewrite_manifest(provider_models=chosen, provider_evidence=self.meta.get('provider_evidence', {}) | {provider: evidence or {}})
 
 # %% ../nbs/05_bundle.ipynb #b98fe2d2
 def default_bundle() -> Path:

@@ -52,13 +52,15 @@ def reviewed_cases(store: CaseStore, since: datetime | str | None = None, confir
 PROVENANCE = 'provenance.csv'
 PROVENANCE_FIELDS = ('file', 'case', 'case_created', 'model', 'model_species', 'model_disease', 'model_confidence',
                      'action', 'species', 'disease', 'reviewer', 'reviewed', 'exported', 'reason')
-_EXT = {'JPEG': '.jpg', 'PNG': '.png', 'WEBP': '.webp', 'GIF': '.gif', 'BMP': '.bmp', 'TIFF': '.tif'}
+_EXT = {'JPEG': '.jpg', 'MPO': '.jpg', 'PNG': '.png', 'WEBP': '.webp', 'GIF': '.gif', 'BMP': '.bmp', 'TIFF': '.tif'}
 
 def _why_not(row: dict) -> str | None:
     "Why a reviewed case cannot become a class folder's photo (None: it can)."
     if any(isinstance(v, str) and v.lower().startswith(OTHER) for v in (row['species'], row['disease'])):
         return 'named outside the taxonomy ("other: …"): a class must be named before training on it'
     if not row['species'] or not row['disease']: return 'no disease named (a species-level answer)'
+    label = make_flat_label(row['species'], row['disease'])
+    if any(c in label for c in '/\\\0') or label.strip('.') == '': return f'{label!r} cannot be a folder name'
 
 def _photo_file(data: bytes) -> str:
     "The extension of a kept photo's format, after decoding it once; `ImageError` if it cannot be."
@@ -77,7 +79,7 @@ def _empty_or_new(out: Path) -> Path:
     return out
 
 def export_cases(store: CaseStore, out, since: datetime | str | None = None, confirmed_only: bool = False) -> dict:
-    "Write the reviewed cases' photos into `out` as `Species___Disease` folders, with `provenance.csv` listing every case considered; a summary."
+    "Write the reviewed cases' photos into `out` as `Species___Disease` folders, with `provenance.csv` listing every confirmed or corrected case with a kept photo (exported, or why not); a summary."
     out, rows = _empty_or_new(out), reviewed_cases(store, since, confirmed_only)
     out.mkdir(parents=True, exist_ok=True)
     for r in rows:
@@ -86,7 +88,7 @@ def export_cases(store: CaseStore, out, since: datetime | str | None = None, con
         got = case_photo(store, r['case'])
         if got is None: r['reason'] = 'the photo is no longer kept'; continue
         try: ext = _photo_file(got[0])
-        except ImageError as e: r['reason'] = f'the photo cannot be decoded: {e}'; continue
+        except Exception as e: r['reason'] = f'the photo cannot be decoded: {e}'; continue
         folder = out / make_flat_label(r['species'], r['disease'])
         folder.mkdir(exist_ok=True)
         (folder / f"{r['case']}{ext}").write_bytes(got[0])

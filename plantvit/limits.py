@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_limits.ipynb #0a783be2
 from __future__ import annotations
-import asyncio, contextlib, ctypes, ctypes.util, math, tempfile, threading, time
+import asyncio, contextlib, ctypes, ctypes.util, ipaddress, math, tempfile, threading, time
 from collections import deque
 
 # %% auto #0
@@ -142,11 +142,18 @@ class BodyLimit:
         return replay
 
 # %% ../nbs/08a_limits.ipynb #66542524
+def _client_key(host: str) -> str:
+    "The unit a limit counts: an IPv4 address, or an IPv6 address's /64 (one household or phone gets a whole /64 to pick from)."
+    try: ip = ipaddress.ip_address(host)
+    except ValueError: return host
+    return str(ipaddress.ip_network(f'{ip}/64', strict=False)) if ip.version == 6 else host
+
 class FailedAttempts:
     "Failed attempts per client address (wrong tokens, unknown case codes): more than `limit` in `window` seconds and the address gets 429 until they age out."
     def __init__(self, limit: int = 10, window: float = 60.0):
         self.limit, self.window, self._seen, self._lock = limit, window, {}, threading.Lock()
     def _recent(self, host: str) -> deque:
+        host = _client_key(host)
         q = self._seen.setdefault(host, deque())
         while q and q[0] < time.monotonic() - self.window: q.popleft()
         return q
@@ -159,7 +166,9 @@ class FailedAttempts:
         "Count a failed attempt of `host`."
         with self._lock:
             self._recent(host).append(time.monotonic())
-            if len(self._seen) > 10_000: self._seen = {h: q for h, q in self._seen.items() if q}   # bounded memory
+            if len(self._seen) > 10_000:                                  # bounded memory: forget the hosts with no recent failure
+                cut = time.monotonic() - self.window
+                self._seen = {h: q for h, q in self._seen.items() if q and q[-1] >= cut}
 
 
 # %% ../nbs/08a_limits.ipynb #c1f39feb

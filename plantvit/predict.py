@@ -189,7 +189,7 @@ def evidence_sentence(share: float | None, leaf_area: float | None = None) -> st
 class Predictor:
     "Diagnose leaf photos with a bundle's ONNX model: `predict(image)` → `Prediction`."
     def __init__(self, bundle=None,                   # a `Bundle`, a bundle folder, or None for the default bundle
-                 kind: str | None = None,             # 'int8' or 'fp32'; None: the bundle's default (INT8)
+                 kind: str | None = None,             # 'int8' or 'fp32'; None: the bundle's for its first provider (`Bundle.model_for`: INT8 on a CPU)
                  threads: int | None = None,          # ONNX Runtime intra-op threads (None: its default)
                  max_pixels: int = MAX_PIXELS,        # larger photos are refused (decompression bombs)
                  ood: bool = True,                    # use the bundle's OOD statistics (required unless False)
@@ -197,7 +197,7 @@ class Predictor:
                  explain: bool = True,                # class activation maps (when the model outputs its feature map)
                  providers=None):                     # ONNX Runtime execution providers (`onnx_providers`), for a bundle opened here
         self.bundle = bundle if isinstance(bundle, Bundle) else Bundle(bundle or default_bundle(), providers=providers)
-        self.kind, self.threads, self.max_pixels = kind or self.bundle.meta['default_model'], threads, max_pixels
+        self.kind, self.threads, self.max_pixels = kind or self.bundle.model_for(), threads, max_pixels   # the model measured best where it runs
         self.blas_threads = blas_threads
         self.taxonomy, self.preprocessing = self.bundle.taxonomy, self.bundle.preprocessing
         self.detector = OODDetector.for_bundle(self.bundle) if ood else None

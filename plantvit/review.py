@@ -4,7 +4,9 @@
 
 # %% ../nbs/08d_review.ipynb #90209a84
 from __future__ import annotations
-import hashlib, hmac, re, secrets
+import hashlib, hmac, io, re, secrets
+from PIL import Image
+from .imaging import FORMATS
 from datetime import timedelta
 from typing import Literal, Optional
 import sqlalchemy as sa
@@ -230,6 +232,14 @@ review_router = APIRouter(tags=['review'])
 
 def _refuse(e: ReviewError): raise HTTPException(e.status, str(e))
 
+_MIME = {'JPEG': 'image/jpeg', 'MPO': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp', 'GIF': 'image/gif', 'BMP': 'image/bmp', 'TIFF': 'image/tiff'}
+
+def _image_type(data: bytes) -> str | None:
+    "The content type of an image's bytes as Pillow reads its header (the formats the server decodes); None when it is not one."
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as im: return _MIME.get(im.format)
+    except Exception: return None
+
 @review_router.get('/review/cases', response_model=list[QueueItem], responses=_AUTH, summary='The cases waiting for an officer')
 def queue(request: Request, limit: int = 50):
     require(request); return review_queue(request.app.state.cases, max(1, min(limit, 500)))
@@ -241,7 +251,10 @@ def photo(request: Request, code: str):
     if session_user(request.app.state.cases, request.cookies.get(SESSION_COOKIE)) is None: require(request)   # the page's <img>, or a token
     got = case_photo(request.app.state.cases, code)
     if got is None: raise HTTPException(404, f'no photo for case {code[:20]!r}')
-    return Response(got[0], media_type=got[1], headers={'cache-control': 'no-store'})
+    kind = _image_type(got[0])            # what the bytes are, never the type the uploader declared (it could say text/html)
+    if kind is None: raise HTTPException(404, f'the photo of case {code[:20]!r} is not an image that can be shown')
+    return Response(got[0], media_type=kind, headers={'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; sandbox",
+                                                      'content-disposition': 'inline; filename="photo"'})
 
 @review_router.post('/review/cases/{code}', response_model=ReviewOut, responses=_AUTH | {s: {'model': CaseErrorOut, 'description': d} for s, d in [(400, 'not a valid review'), (404, 'no such case')]},
                     summary='Confirm, correct, or mark unusable')

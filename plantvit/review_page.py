@@ -171,6 +171,7 @@ def review_login(request: Request, token: str = Form(''), csrf: str = Form('')):
     if session is None:
         limits.failed(host)
         return _login(request, 'That token is not valid (mistyped, expired or disabled): ask an admin for a new one.', 401)
+    if request.cookies.get(SESSION_COOKIE): end_session(request.app.state.cases, request.cookies[SESSION_COOKIE])   # the session it replaces ends
     r = RedirectResponse('/review', 303)
     _cookie(r, request, SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600); _forget(r, request, LOGIN_CSRF_COOKIE)
     return r

@@ -4,14 +4,13 @@
 
 # %% ../nbs/08f_case_export.ipynb #82c3a3d6
 from __future__ import annotations
-import csv, io
-from datetime import datetime, time as dtime, timezone
+import csv
+from datetime import datetime, timezone
 from pathlib import Path
 import sqlalchemy as sa
-from PIL import Image
 from .cases import CaseStore, cases, case_photos, reviews, users, _iso
 from .imaging import FORMATS, ImageError, open_image
-from .review import OTHER, case_photo
+from .review import OTHER, case_photo, image_type
 from .taxonomy import make_flat_label
 
 # %% auto #0
@@ -52,7 +51,6 @@ def reviewed_cases(store: CaseStore, since: datetime | str | None = None, confir
 PROVENANCE = 'provenance.csv'
 PROVENANCE_FIELDS = ('file', 'case', 'case_created', 'model', 'model_species', 'model_disease', 'model_confidence',
                      'action', 'species', 'disease', 'reviewer', 'reviewed', 'exported', 'reason')
-_EXT = {'JPEG': '.jpg', 'MPO': '.jpg', 'PNG': '.png', 'WEBP': '.webp', 'GIF': '.gif', 'BMP': '.bmp', 'TIFF': '.tif'}
 
 def _why_not(row: dict) -> str | None:
     "Why a reviewed case cannot become a class folder's photo (None: it can)."
@@ -64,11 +62,10 @@ def _why_not(row: dict) -> str | None:
 
 def _photo_file(data: bytes) -> str:
     "The extension of a kept photo's format, after decoding it once; `ImageError` if it cannot be."
-    try:
-        with Image.open(io.BytesIO(data), formats=FORMATS) as im: fmt = im.format
-    except Exception as e: raise ImageError(f'not an image of {", ".join(FORMATS)} ({type(e).__name__})') from None
+    kind = image_type(data)
+    if kind is None: raise ImageError(f'not an image of {", ".join(FORMATS)}')
     open_image(data)
-    return _EXT[fmt]
+    return kind[1]
 
 # %% ../nbs/08f_case_export.ipynb #8afb08ce
 def _empty_or_new(out: Path) -> Path:

@@ -25,7 +25,7 @@ from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict, Field
 
 import plantvit
-from .limits import FailedAttempts, error_response
+from .limits import error_response, failures
 
 # %% auto #0
 __all__ = ['ALPHABET', 'CODE_LENGTH', 'NAME_MAX', 'metadata', 'cases', 'case_photos', 'case_callbacks', 'users', 'reviews',
@@ -609,8 +609,7 @@ MAX_WRONG_LOOKUPS = 30      # unknown case codes an address may ask for a minute
 
 def _case_or_404(request: Request, code: str):
     "The case, or the 404 response saying why there is none (429 for an address that has asked for `MAX_WRONG_LOOKUPS` unknown codes in a minute)."
-    limits = request.app.state._state.setdefault('_failed_lookups', FailedAttempts(MAX_WRONG_LOOKUPS, 60.0))   # one per app
-    host = request.client.host if request.client else '?'
+    limits, host = failures(request, '_failed_lookups', MAX_WRONG_LOOKUPS)
     if wait := limits.retry_after(host):
         return error_response(429, 'too_many', f'too many unknown case codes from this address: retry in {wait} s', {'Retry-After': str(wait)})
     case = request.app.state.cases.get(code)

@@ -9,7 +9,7 @@ from collections import deque
 
 # %% auto #0
 __all__ = ['Busy', 'ClientGone', 'Admission', 'Shed', 'release_memory', 'error_response', 'busy_response', 'BodyLimit',
-           'FailedAttempts', 'timed_http']
+           'FailedAttempts', 'failures', 'timed_http']
 
 # %% ../nbs/08a_limits.ipynb #9353afd6
 class Busy(Exception):
@@ -169,6 +169,11 @@ class FailedAttempts:
             if len(self._seen) > 10_000:                                  # bounded memory: forget the hosts with no recent failure
                 cut = time.monotonic() - self.window
                 self._seen = {h: q for h, q in self._seen.items() if q and q[-1] >= cut}
+
+def failures(request, name: str, limit: int = 10, window: float = 60.0) -> tuple[FailedAttempts, str]:
+    "The app's counter `name` of failed attempts (one per app, made on first use) and the request's client address."
+    st = request.app.state        # starlette's State keeps attributes in `_state`: `app.state.<name> = ...` replaces the counter
+    return st._state.setdefault(name, FailedAttempts(limit, window)), request.client.host if request.client else '?'
 
 
 # %% ../nbs/08a_limits.ipynb #c1f39feb

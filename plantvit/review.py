@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from .limits import FailedAttempts
+from .limits import FailedAttempts, failures
 from .cases import CaseErrorOut, CaseStore, cases, case_photos, reviews, sessions, users, normalize_code, _iso, _utcnow
 
 # %% auto #0
@@ -186,8 +186,7 @@ def recent_reviews(store: CaseStore, user: dict, limit: int = 10) -> list[dict]:
 # %% ../nbs/08d_review.ipynb #86dff888
 def _failed_logins(request: Request) -> tuple[FailedAttempts, str]:
     "The app's one counter of failed token checks (the API's and the review page's logins) and the request's client address."
-    st = request.app.state            # starlette's State keeps attributes in `_state`: `app.state._failed_logins = ...` replaces it
-    return st._state.setdefault('_failed_logins', FailedAttempts()), request.client.host if request.client else '?'
+    return failures(request, '_failed_logins')
 
 def require(request: Request, role: str = 'officer') -> dict:
     "The user of a request's `Authorization: Bearer TOKEN`, with `role` (an admin has every role); else 401 (no or bad token), 403 (role), 429 (too many failures)."
@@ -232,12 +231,13 @@ review_router = APIRouter(tags=['review'])
 
 def _refuse(e: ReviewError): raise HTTPException(e.status, str(e))
 
-_MIME = {'JPEG': 'image/jpeg', 'MPO': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp', 'GIF': 'image/gif', 'BMP': 'image/bmp', 'TIFF': 'image/tiff'}
+IMAGE_TYPES = {'JPEG': ('image/jpeg', '.jpg'), 'MPO': ('image/jpeg', '.jpg'), 'PNG': ('image/png', '.png'), 'WEBP': ('image/webp', '.webp'),
+               'GIF': ('image/gif', '.gif'), 'BMP': ('image/bmp', '.bmp'), 'TIFF': ('image/tiff', '.tif')}   # Pillow's format → (content type, extension)
 
-def _image_type(data: bytes) -> str | None:
-    "The content type of an image's bytes as Pillow reads its header (the formats the server decodes); None when it is not one."
+def image_type(data: bytes) -> tuple[str, str] | None:
+    "The content type and file extension of an image's bytes as Pillow reads its header (the formats the server decodes); None when it is not one."
     try:
-        with Image.open(io.BytesIO(data), formats=FORMATS) as im: return _MIME.get(im.format)
+        with Image.open(io.BytesIO(data), formats=FORMATS) as im: return IMAGE_TYPES.get(im.format)
     except Exception: return None
 
 @review_router.get('/review/cases', response_model=list[QueueItem], responses=_AUTH, summary='The cases waiting for an officer')
@@ -251,9 +251,9 @@ def photo(request: Request, code: str):
     if session_user(request.app.state.cases, request.cookies.get(SESSION_COOKIE)) is None: require(request)   # the page's <img>, or a token
     got = case_photo(request.app.state.cases, code)
     if got is None: raise HTTPException(404, f'no photo for case {code[:20]!r}')
-    kind = _image_type(got[0])            # what the bytes are, never the type the uploader declared (it could say text/html)
+    kind = image_type(got[0])             # what the bytes are, never the type the uploader declared (it could say text/html)
     if kind is None: raise HTTPException(404, f'the photo of case {code[:20]!r} is not an image that can be shown')
-    return Response(got[0], media_type=kind, headers={'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; sandbox",
+    return Response(got[0], media_type=kind[0], headers={'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; sandbox",
                                                       'content-disposition': 'inline; filename="photo"'})
 
 @review_router.post('/review/cases/{code}', response_model=ReviewOut, responses=_AUTH | {s: {'model': CaseErrorOut, 'description': d} for s, d in [(400, 'not a valid review'), (404, 'no such case')]},
